@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""Time ``istiolint check`` against libyaml's parse floor on a generated tree.
+
+The floor is a fresh Python process that reads every manifest of the tree and composes every
+YAML node with PyYAML's C loader (libyaml) -- what any YAML-based linter must at least pay.
+Both are measured as whole processes (start-up included), side by side in the same run; each
+figure is the median of ``--repeat`` runs.
+
+    python benchmarks/run.py                 # generates benchmarks/tree/ on first use
+    python benchmarks/run.py --repeat 5 --namespaces 400
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from generate_tree import generate  # noqa: E402
+
+PARSE_FLOOR = """
+import os, sys, yaml
+loader = yaml.CSafeLoader
+count = 0
+for directory, _, files in os.walk(sys.argv[1]):
+    for name in files:
+        if name.endswith(('.yaml', '.yml', '.json')):
+            with open(os.path.join(directory, name), 'rb') as stream:
+                for node in yaml.compose_all(stream.read().decode('utf-8'), Loader=loader):
+                    count += 1
+print(count)
+"""
+
+
+def timed(command: list[str], repeat: int) -> tuple[float, str]:
+    times, output = [], ""
+    for _ in range(repeat):
+        start = time.perf_counter()
+        completed = subprocess.run(command, capture_output=True, text=True, check=False)
+        times.append(time.perf_counter() - start)
+        if completed.returncode not in (0, 1):
+            raise SystemExit(f"{' '.join(command)} failed:\n{completed.stderr}")
+        output = completed.stdout
+    return statistics.median(times), output
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tree", type=Path, default=HERE / "tree")
+    parser.add_argument("--namespaces", type=int, default=200)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--regenerate", action="store_true")
+    parser.add_argument("--yamllint", action="store_true", help="also time yamllint if installed")
+    args = parser.parse_args()
+
+    if args.regenerate or not args.tree.exists():
+        files, documents = generate(args.tree, args.namespaces)
+    else:
+        files = sum(1 for _ in args.tree.rglob("*.yaml"))
+        documents = 0
+    istiolint = [sys.executable, "-m", "istiolint", "check", str(args.tree), "--no-git",
+                 "--format", "json", "--output", os.devnull]
+    floor, parsed = timed([sys.executable, "-c", PARSE_FLOOR, str(args.tree)], args.repeat)
+    documents = documents or int(parsed)
+    ours, _ = timed(istiolint, args.repeat)
+    print(f"tree: {args.tree} ({files} files, {documents} documents)")
+    print(f"libyaml compose (parse floor): {floor:7.2f} s")
+    print(f"istiolint check:               {ours:7.2f} s   ratio {ours / floor:5.2f}x "
+          f"(target <= 3.0x)  {documents / ours:,.0f} documents/s")
+    yamllint = shutil.which("yamllint")
+    if args.yamllint and yamllint:
+        theirs, _ = timed([yamllint, "-d", "relaxed", "-f", "parsable", str(args.tree)], 1)
+        print(f"yamllint (relaxed):            {theirs:7.2f} s   ratio {theirs / floor:5.2f}x")
+
+
+if __name__ == "__main__":
+    main()

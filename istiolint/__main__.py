@@ -1,0 +1,3 @@
+from istiolint.cli import run
+
+run()

@@ -1,0 +1,195 @@
+"""Evaluate the CEL rules (``x-kubernetes-validations``) of CRD schemas as the API server does.
+
+The API server walks the structural schema beside the object and, at every node whose value is
+present, evaluates each rule with ``self`` bound to that value. A rule that yields false fails the
+object with its ``message`` (``failed rule: <rule>`` without one); a runtime error fails it too.
+Transition rules (those reading ``oldSelf``) only run on update and are skipped here.
+``messageExpression`` is not evaluated: the static ``message`` is reported.
+
+cel-python evaluates the rules; :mod:`istiolint.cel.library` gives it the Kubernetes functions
+and :mod:`istiolint.cel.values` converts instances the way the API server types them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import celpy
+from celpy import celtypes
+from celpy.celparser import CELParseError
+from celpy.evaluation import CELEvalError
+
+from istiolint.cel.library import KNOWN_FUNCTIONS, kubernetes_functions
+from istiolint.cel.values import child_schema, key_text, to_cel, type_matches
+
+__all__ = ["CANNOT_EVALUATE", "CelValidator", "CelViolation"]
+
+#: Start of the message of a violation for a rule istiolint could not compile.
+CANNOT_EVALUATE = "istiolint cannot evaluate CEL rule"
+
+_STRING_LITERAL = re.compile(r""""(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'""")
+_OLD_SELF = re.compile(r"\boldSelf\b")
+_NO_SUCH_MEMBER = re.compile(r"no such member in mapping: '(.*)'")
+_GENERIC_ERRORS = ("no such overload", "found no matching overload")
+_MAX_OUTCOMES = 100_000
+
+
+@dataclass(frozen=True)
+class CelViolation:
+    """One rule that the API server would reject the instance for."""
+
+    pointer: str  # RFC 6901 JSON pointer (relative to the instance root) of the rule's node
+    message: str  # the rule's message, or "failed rule: <rule>";
+    #               for runtime errors: "<message or rule>: <error text>"
+    rule: str  # the CEL expression
+
+
+def _pointer_token(key: str) -> str:
+    return key.replace("~", "~0").replace("/", "~1")
+
+
+def _is_transition_rule(rule: str) -> bool:
+    return _OLD_SELF.search(_STRING_LITERAL.sub('""', rule)) is not None
+
+
+def _called_names(ast: Any) -> set[str]:
+    names: set[str] = set()
+    for node in ast.iter_subtrees():
+        if node.data == "ident_arg":
+            names.add(str(node.children[0]))
+        elif node.data == "member_dot_arg":
+            names.add(str(node.children[1]))
+    return names
+
+
+class CelValidator:
+    """Compiles each distinct rule once (cache per instance, not a module global) and evaluates
+    them."""
+
+    def __init__(self) -> None:
+        self._env = celpy.Environment()
+        self._errors: list[str] = []  # error texts the library functions produced, per evaluation
+        self._functions = kubernetes_functions(self._errors)
+        self._programs: dict[str, celpy.Runner | str] = {}  # rule -> program, or why not
+        # (rule, repr of the CEL value) -> outcome: rules are pure, and policies repeat values
+        self._outcomes: dict[tuple[str, str], bool | str] = {}
+
+    def violations(self, schema: Mapping[str, Any], instance: Any) -> list[CelViolation]:
+        """Walk the (OpenAPI v3 structural) schema alongside the instance: at every schema
+        node that has x-kubernetes-validations and whose instance value is present, evaluate each
+        rule with `self` bound to that value. Recurse through `properties`, `items` (each list
+        element) and `additionalProperties` (each map value). Skip subtrees whose instance type
+        does not match the schema type (type errors are reported by another component).
+
+        A rule istiolint cannot compile is reported once per call, at the first node carrying it,
+        with a message starting with :data:`CANNOT_EVALUATE`.
+        """
+        found: list[CelViolation] = []
+        self._walk(schema, instance, "", found, set())
+        return found
+
+    def _walk(
+        self,
+        schema: Mapping[str, Any],
+        value: Any,
+        pointer: str,
+        found: list[CelViolation],
+        reported: set[str],
+    ) -> None:
+        if value is None or not type_matches(schema, value):
+            return
+        rules = schema.get("x-kubernetes-validations")
+        if isinstance(rules, list) and rules:
+            self._check(schema, value, pointer, rules, found, reported)
+        if isinstance(value, Mapping):
+            properties = schema.get("properties")
+            extra = child_schema(schema, "additionalProperties")
+            for key, item in value.items():
+                name = key_text(key)
+                sub = properties.get(name) if isinstance(properties, Mapping) else None
+                sub = sub if isinstance(sub, Mapping) else extra
+                if sub is not None:
+                    self._walk(sub, item, f"{pointer}/{_pointer_token(name)}", found, reported)
+        elif isinstance(value, list):
+            items = child_schema(schema, "items")
+            if items is not None:
+                for index, item in enumerate(value):
+                    self._walk(items, item, f"{pointer}/{index}", found, reported)
+
+    def _check(
+        self,
+        schema: Mapping[str, Any],
+        value: Any,
+        pointer: str,
+        rules: list[Any],
+        found: list[CelViolation],
+        reported: set[str],
+    ) -> None:
+        cel_value: celtypes.Value | None = None
+        value_key = ""
+        for entry in rules:
+            rule = entry.get("rule") if isinstance(entry, Mapping) else None
+            if not isinstance(rule, str) or _is_transition_rule(rule):
+                continue
+            message = entry.get("message")
+            message = message.strip() if isinstance(message, str) else ""
+            program = self._program(rule)
+            if isinstance(program, str):
+                if rule not in reported:
+                    reported.add(rule)
+                    found.append(CelViolation(pointer, f"{CANNOT_EVALUATE}: {program}", rule))
+                continue
+            if cel_value is None:
+                cel_value = to_cel(schema, value)
+                value_key = repr(cel_value)
+            outcome = self._outcomes.get((rule, value_key))
+            if outcome is None:
+                if len(self._outcomes) >= _MAX_OUTCOMES:
+                    self._outcomes.clear()
+                outcome = self._outcomes[rule, value_key] = self._run(program, cel_value)
+            if outcome is True:
+                continue
+            if outcome is False:
+                text = message or f"failed rule: {rule.strip()}"
+            else:
+                text = f"{message or rule.strip()}: {outcome}"
+            found.append(CelViolation(pointer, text, rule))
+
+    def _program(self, rule: str) -> celpy.Runner | str:
+        program = self._programs.get(rule)
+        if program is None:
+            program = self._programs[rule] = self._compile(rule)
+        return program
+
+    def _compile(self, rule: str) -> celpy.Runner | str:
+        try:
+            ast = self._env.compile(rule)
+        except CELParseError as err:
+            return f"syntax error at line {err.line}, column {err.column}"
+        unknown = sorted(_called_names(ast) - KNOWN_FUNCTIONS)
+        if unknown:
+            return f"unsupported function {', '.join(unknown)}"
+        return self._env.program(ast, functions=self._functions)
+
+    def _run(self, program: celpy.Runner, value: celtypes.Value) -> bool | str:
+        """True or False, or the text of the runtime error."""
+        self._errors.clear()
+        try:
+            result = program.evaluate({"self": value})
+        except CELEvalError as err:
+            return self._error_text(err)
+        except Exception as err:  # a cel-python defect must not stop the run
+            return f"evaluation error: {type(err).__name__}: {err}"
+        if isinstance(result, celtypes.BoolType):
+            return bool(result)
+        return f"rule evaluated to {type(result).__name__}, not a bool"
+
+    def _error_text(self, err: CELEvalError) -> str:
+        text = str(err.args[0]) if err.args else "evaluation error"
+        if self._errors and text.startswith(_GENERIC_ERRORS):
+            return self._errors[0]  # cel-python hid the original error behind a generic one
+        missing = _NO_SUCH_MEMBER.fullmatch(text)
+        return f"no such key: {missing.group(1)}" if missing else text

@@ -1,0 +1,1 @@
+"""istiolint's built-in checks, registered as entry points in pyproject.toml."""

@@ -1,0 +1,223 @@
+"""What the Kubernetes API server rejects: the Istio CRD schemas, their CEL rules, metadata."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+import jsonschema
+
+from istiolint.cel import CelValidator
+from istiolint.context import CheckContext
+from istiolint.positions import join_pointer, pointer_from_path, pointer_to_dotted
+from istiolint.resources import Resource
+from istiolint.rules import Detection, builtin_rules
+
+UNKNOWN_FIELD, WRONG_TYPE, INVALID_VALUE, MISSING_FIELD = "SC001", "SC002", "SC003", "SC004"
+CEL_RULE, UNKNOWN_KIND, INVALID_METADATA = "SC005", "SC006", "SC007"
+
+_TYPE_NAMES = {"object": "a map", "array": "a list", "string": "a string",
+               "integer": "an integer", "number": "a number", "boolean": "a boolean",
+               "null": "null"}
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_LABEL_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
+    options = list(candidates)
+    folded: dict[str, str] = {}
+    for candidate in sorted(options, key=lambda c: "_" in c):  # prefer camelCase spellings
+        folded.setdefault(candidate.lower().replace("_", ""), candidate)
+    exact = folded.get(word.lower().replace("_", "").replace("-", ""))
+    if exact is not None:
+        return exact
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.75)
+    return close[0] if close else None
+
+
+def _hint(suggestion: str | None) -> str:
+    return f'; did you mean "{suggestion}"?' if suggestion else ""
+
+
+def _type_of(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, Mapping):
+        return "object"
+    return "null"
+
+
+def _expected(types: Any) -> str:
+    names = [types] if isinstance(types, str) else list(types)
+    return " or ".join(_TYPE_NAMES.get(t, t) for t in names if t != "null")
+
+
+class SchemaCheck:
+    rules = builtin_rules(UNKNOWN_FIELD, WRONG_TYPE, INVALID_VALUE, MISSING_FIELD, CEL_RULE,
+                          UNKNOWN_KIND, INVALID_METADATA)
+
+    def run(self, context: CheckContext) -> Iterator[Detection]:
+        cel = CelValidator()
+        store = context.schemas
+        for resource in context.resources:
+            if not resource.is_istio():
+                continue
+            info = store.kinds.get((resource.group, resource.kind))
+            if info is None:
+                if resource.group in store.groups:
+                    known = store.kinds_in_group(resource.group)
+                    yield Detection(UNKNOWN_KIND, resource, "/kind", {
+                        "problem": f'kind "{resource.kind}" does not exist in API group '
+                                   f'{resource.group} (Istio {store.istio_version})'
+                                   + _hint(did_you_mean(resource.kind, known))})
+                continue
+            if resource.version not in info.versions:
+                yield Detection(UNKNOWN_KIND, resource, "/apiVersion", {
+                    "problem": f"Istio {store.istio_version} does not serve "
+                               f"{resource.ref.api_version} for {resource.kind}; served versions: "
+                               + ", ".join(f"{info.group}/{v}" for v in info.versions)})
+                continue
+            validator = store.validator(resource.group, resource.kind, resource.version)
+            errors = sorted(validator.iter_errors(resource.obj),
+                            key=lambda e: [str(p) for p in e.absolute_path])
+            for error in errors:
+                yield from _describe(resource, error)
+            schema = store.schema(resource.group, resource.kind, resource.version)
+            for violation in cel.violations(schema, resource.obj):
+                yield Detection(CEL_RULE, resource, violation.pointer, {
+                    "field": pointer_to_dotted(violation.pointer) or "the object",
+                    "problem": violation.message, "rule": violation.rule})
+            yield from _metadata_problems(resource)
+
+
+def _describe(resource: Resource, error: jsonschema.ValidationError) -> Iterator[Detection]:
+    pointer = pointer_from_path(error.absolute_path)
+    field = pointer_to_dotted(pointer) or "the object"
+    kind, instance = str(error.validator), error.instance
+    expected: Any = error.validator_value
+    schema: Any = error.schema
+    if kind == "additionalProperties" and isinstance(instance, Mapping):
+        known = schema.get("properties", {})
+        for key in instance:
+            if key not in known:
+                child = join_pointer(pointer, key)
+                yield Detection(UNKNOWN_FIELD, resource, child, {
+                    "field": pointer_to_dotted(child), "hint": _hint(did_you_mean(key, known))})
+    elif kind == "type":
+        yield Detection(WRONG_TYPE, resource, pointer, {
+            "field": field, "expected": _expected(expected),
+            "actual": _TYPE_NAMES[_type_of(instance)]})
+    elif kind == "required" and isinstance(instance, Mapping):
+        for name in expected:
+            if name not in instance:
+                yield Detection(MISSING_FIELD, resource, pointer, {
+                    "field": pointer_to_dotted(join_pointer(pointer, name))})
+    elif kind == "enum":
+        choices = ", ".join(f'"{c}"' for c in expected)
+        suggestion = did_you_mean(str(instance), [str(c) for c in expected])
+        yield Detection(INVALID_VALUE, resource, pointer, {
+            "field": field, "problem": f"unsupported value {_quote(instance)}; supported values: "
+                                       f"{choices}{_hint(suggestion)}"})
+    elif kind == "anyOf" and all(set(s) <= {"type"} for s in expected):
+        yield Detection(WRONG_TYPE, resource, pointer, {
+            "field": field, "expected": _expected([s["type"] for s in expected]),
+            "actual": _TYPE_NAMES[_type_of(instance)]})
+    else:
+        yield Detection(INVALID_VALUE, resource, pointer, {
+            "field": field, "problem": _constraint_problem(kind, expected, instance,
+                                                          error.message)})
+
+
+def _quote(value: Any) -> str:
+    return f'"{value}"' if isinstance(value, str) else repr(value)
+
+
+def _constraint_problem(kind: str, expected: Any, instance: Any, fallback: str) -> str:
+    problems = {
+        "pattern": f"{_quote(instance)} does not match the pattern '{expected}'",
+        "maxLength": f"may not be longer than {expected} characters",
+        "minLength": f"must be at least {expected} character{'s' if expected != 1 else ''} long",
+        "maxItems": f"must have at most {expected} items",
+        "minItems": f"must have at least {expected} item{'s' if expected != 1 else ''}",
+        "maximum": f"must be less than or equal to {expected}",
+        "minimum": f"must be greater than or equal to {expected}",
+        "maxProperties": f"must have at most {expected} entries",
+        "minProperties": f"must have at least {expected} entr{'ies' if expected != 1 else 'y'}",
+    }
+    if kind in problems:
+        return problems[kind]
+    if kind == "oneOf" and isinstance(instance, Mapping):
+        fields = sorted({name for branch in expected for name in _required_in(branch)})
+        present = [name for name in fields if name in instance]
+        if len(present) > 1:
+            return f"only one of {', '.join(present)} may be set"
+    return fallback
+
+
+def _required_in(schema: Any) -> Iterator[str]:
+    if isinstance(schema, Mapping):
+        yield from schema.get("required", ())
+        for key in ("not", "anyOf", "oneOf", "allOf"):
+            value = schema.get(key)
+            for sub in value if isinstance(value, list) else [value]:
+                yield from _required_in(sub)
+
+
+def _metadata_problems(resource: Resource) -> Iterator[Detection]:
+    metadata = resource.metadata
+    name = metadata.get("name")
+    if isinstance(name, str) and (len(name) > 253 or not _DNS_SUBDOMAIN.match(name)):
+        yield Detection(INVALID_METADATA, resource, "/metadata/name", {
+            "problem": f'name "{name}" must be a lowercase RFC 1123 subdomain: lowercase letters, '
+                       "digits, '-' and '.', starting and ending with a letter or digit, "
+                       "at most 253 characters"})
+    namespace = metadata.get("namespace")
+    if namespace is not None and (not isinstance(namespace, str) or len(namespace) > 63
+                                  or not _DNS_LABEL.match(namespace)):
+        yield Detection(INVALID_METADATA, resource, "/metadata/namespace", {
+            "problem": f"namespace {_quote(namespace)} must be a lowercase RFC 1123 label: "
+                       "lowercase letters, digits and '-', at most 63 characters"})
+    for section in ("labels", "annotations"):
+        entries = metadata.get(section)
+        if entries is None:
+            continue
+        if not isinstance(entries, Mapping):
+            yield Detection(INVALID_METADATA, resource, f"/metadata/{section}", {
+                "problem": f"{section} must be a map of strings"})
+            continue
+        for key, value in entries.items():
+            pointer = join_pointer("", "metadata", section, key)
+            problem = _key_problem(key) or _value_problem(section, value)
+            if problem:
+                yield Detection(INVALID_METADATA, resource, pointer, {
+                    "problem": f"{section[:-1]} {_quote(key)}: {problem}"})
+
+
+def _key_problem(key: str) -> str | None:
+    prefix, _, name = key.rpartition("/")
+    if prefix and (len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix)):
+        return "the prefix must be a lowercase RFC 1123 subdomain"
+    if len(name) > 63 or not _LABEL_NAME.match(name):
+        return ("the name must be at most 63 characters: letters, digits, '-', '_' and '.', "
+                "starting and ending with a letter or digit")
+    return None
+
+
+def _value_problem(section: str, value: Any) -> str | None:
+    if not isinstance(value, str):
+        return f"the value must be a string, not {_TYPE_NAMES[_type_of(value)]} (quote it)"
+    if section == "labels" and value and (len(value) > 63 or not _LABEL_NAME.match(value)):
+        return ("a label value must be at most 63 characters: letters, digits, '-', '_' and "
+                "'.', starting and ending with a letter or digit")
+    return None

@@ -1,0 +1,231 @@
+"""Command line: thin wrappers that parse flags and call the core.
+
+Exit codes: 0 nothing at or above the fail level, 1 findings at or above it, 2 usage,
+configuration or input errors, 3 internal errors.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from istiolint import __version__
+from istiolint.config import Settings, apply_overrides, load_settings, parse_severity_overrides
+from istiolint.engine import Inputs, Linter
+from istiolint.errors import UsageError
+from istiolint.report import ReportOptions, get_reporter
+from istiolint.ruledocs import render_rule_markdown, rules_json
+from istiolint.rules import Severity, load_registry
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+
+app = typer.Typer(
+    name="istiolint",
+    help="Lint, simulate and diff Istio security policy in GitOps repositories.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class Color(str, enum.Enum):
+    auto = "auto"
+    always = "always"
+    never = "never"
+
+
+class Level(str, enum.Enum):
+    error = "error"
+    warning = "warning"
+    info = "info"
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"istiolint {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Show the version and exit.")] = False,
+) -> None:
+    """istiolint: catch Istio security policy mistakes before they merge."""
+
+
+def _split(values: list[str] | None) -> list[str] | None:
+    if values is None:
+        return None
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+def _use_color(choice: Color, stream: Any) -> bool:
+    if choice is Color.always:
+        return True
+    if choice is Color.never or os.environ.get("NO_COLOR"):
+        return False
+    return bool(getattr(stream, "isatty", lambda: False)()) and os.environ.get("TERM") != "dumb"
+
+
+def _settings(config: Path | None, isolated: bool) -> Settings:
+    return load_settings(Path.cwd(), config, isolated=isolated)
+
+
+ConfigOption = Annotated[Path | None, typer.Option(
+    "--config", "-c", envvar="ISTIOLINT_CONFIG", dir_okay=False,
+    help="Config file (default: .istiolint.yaml or [tool.istiolint] in pyproject.toml, "
+         "searched from the working directory up to the git root).")]
+IsolatedOption = Annotated[bool, typer.Option("--isolated", help="Ignore every config file.")]
+
+
+@app.command()
+def check(
+    paths: Annotated[list[str] | None, typer.Argument(
+        help="Files or directories to lint ('-' for standard input). Default: 'paths' from "
+             "the config, else '.'.", show_default=False)] = None,
+    config: ConfigOption = None,
+    isolated: IsolatedOption = False,
+    select: Annotated[list[str] | None, typer.Option(
+        help="Rules to run (codes, prefixes, names or ALL; comma-separated, repeatable). "
+             "Replaces the config's select.")] = None,
+    extend_select: Annotated[list[str] | None, typer.Option(
+        help="Rules to run in addition to the config's select.")] = None,
+    ignore: Annotated[list[str] | None, typer.Option(
+        help="Rules not to run. Replaces the config's ignore.")] = None,
+    extend_ignore: Annotated[list[str] | None, typer.Option(
+        help="Rules not to run in addition to the config's ignore.")] = None,
+    severity: Annotated[list[str] | None, typer.Option(
+        metavar="RULE=LEVEL", help="Override a rule's severity (repeatable).")] = None,
+    exclude: Annotated[list[str] | None, typer.Option(
+        help="Glob of paths never linted (repeatable). Extends the config's exclude.")] = None,
+    istio_version: Annotated[str | None, typer.Option(
+        help="Istio release whose CRD schemas apply, e.g. 1.28 or 1.30.3 (default: newest "
+             "bundled release).")] = None,
+    root_namespace: Annotated[str | None, typer.Option(
+        help="Istio's root namespace (default: istio-system).")] = None,
+    output_format: Annotated[str, typer.Option(
+        "--format", "-f", envvar="ISTIOLINT_FORMAT", help="Output format: text or json.")]
+    = "text",
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", dir_okay=False, help="Write the report to this file.")] = None,
+    fail_level: Annotated[Level | None, typer.Option(
+        help="Lowest severity that makes the exit code 1 (default: error).")] = None,
+    exit_zero: Annotated[bool, typer.Option(
+        help="Exit 0 even when findings reach the fail level.")] = False,
+    stdin_filename: Annotated[str, typer.Option(
+        help="Path to report for input read from '-'.")] = "<stdin>",
+    context: Annotated[list[str] | None, typer.Option(
+        help="Load this directory too, for cross-file context, but report findings only in "
+             "PATHS (what the pre-commit hook uses).")] = None,
+    no_git: Annotated[bool, typer.Option(
+        "--no-git", help="Walk directories without asking git (.gitignore is not honoured).")]
+    = False,
+    no_inline_suppressions: Annotated[bool, typer.Option(
+        "--no-inline-suppressions",
+        help="Ignore suppression comments and annotations (for security gates).")] = False,
+    color: Annotated[Color, typer.Option(help="Colour the text output.")] = Color.auto,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v",
+                                          help="Show skipped files and tracebacks.")] = False,
+) -> None:
+    """Lint manifest files and directories."""
+    settings = _settings(config, isolated)
+    severities = dict(settings.severity)
+    severities.update(parse_severity_overrides(severity or []))
+    settings = apply_overrides(
+        settings,
+        paths=paths or None,
+        select=[*(_split(select) or settings.select), *(_split(extend_select) or [])],
+        ignore=[*(settings.ignore if ignore is None else _split(ignore) or []),
+                *(_split(extend_ignore) or [])],
+        exclude=[*settings.exclude, *(exclude or [])],
+        severity=severities,
+        istio_version=istio_version,
+        root_namespace=root_namespace,
+        fail_level=Severity.parse(fail_level.value) if fail_level else None,
+        inline_suppressions=False if no_inline_suppressions else None,
+    )
+    reporter = get_reporter(output_format)
+    registry = load_registry(settings.plugins)
+    linter = Linter(registry, settings, Path.cwd())
+    stdin = sys.stdin.buffer.read() if "-" in settings.paths else None
+    inputs = Inputs(settings.paths, context=context or (), stdin=stdin,
+                    stdin_filename=stdin_filename, use_git=not no_git)
+    try:
+        result = linter.lint(inputs)
+    except FileNotFoundError as exc:
+        raise UsageError(str(exc)) from exc
+    if output is not None:
+        with output.open("w", encoding="utf-8") as stream:
+            reporter(result, stream, ReportOptions(color=False, verbose=verbose))
+    else:
+        reporter(result, sys.stdout, ReportOptions(color=_use_color(color, sys.stdout),
+                                                   verbose=verbose))
+    failing = any(f.severity >= settings.fail_level for f in result.findings)
+    raise typer.Exit(EXIT_FINDINGS if failing and not exit_zero else EXIT_OK)
+
+
+@app.command("rules")
+def list_rules(
+    output_format: Annotated[str, typer.Option("--format", "-f", help="text or json")] = "text",
+    config: ConfigOption = None,
+    isolated: IsolatedOption = False,
+) -> None:
+    """List every rule: code, name, default severity and summary."""
+    registry = load_registry(_settings(config, isolated).plugins)
+    docs = registry.sorted_rules()
+    if output_format == "json":
+        typer.echo(rules_json(docs))
+    elif output_format == "text":
+        width = max(len(doc.name) for doc in docs)
+        for doc in docs:
+            typer.echo(f"{doc.code}  {doc.name:<{width}}  {doc.severity!s:<7}  {doc.summary}")
+    else:
+        raise UsageError(f"unknown format {output_format!r}; use text or json")
+
+
+@app.command("rule")
+def show_rule(
+    rule: Annotated[str, typer.Argument(help="Rule code or name.", show_default=False)],
+    config: ConfigOption = None,
+    isolated: IsolatedOption = False,
+) -> None:
+    """Explain one rule: what it detects, what happens at runtime, how to fix it."""
+    registry = load_registry(_settings(config, isolated).plugins)
+    doc = registry.lookup(rule)
+    if doc is None:
+        raise UsageError(f"unknown rule {rule!r}; run 'istiolint rules' for the list")
+    typer.echo(render_rule_markdown(doc))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run istiolint with ``argv`` (default: ``sys.argv[1:]``) and return the exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    command = typer.main.get_command(app)
+    try:
+        command.main(args=args, prog_name="istiolint", standalone_mode=True)
+    except SystemExit as exc:  # click exits with 2 for bad flags, typer.Exit(code) for results
+        return exc.code if isinstance(exc.code, int) else (EXIT_OK if exc.code is None else 1)
+    except UsageError as exc:
+        typer.echo(f"istiolint: error: {exc}", err=True)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        if "--verbose" in args or "-v" in args:
+            traceback.print_exc()
+        typer.echo(f"istiolint: internal error: {type(exc).__name__}: {exc} "
+                   "(run with --verbose for details; please report it)", err=True)
+        return EXIT_INTERNAL
+    return EXIT_OK
+
+
+def run() -> None:
+    sys.exit(main())

@@ -1,0 +1,290 @@
+"""YAML streams -> documents that remember where every node came from.
+
+Parsing uses libyaml through PyYAML's C loader and stops at the *node* stage: nodes carry start
+and end marks, and no tag is ever constructed (``!!python/object`` stays an inert scalar).
+Only documents whose ``apiVersion``/``kind`` the caller wants are turned into plain Python
+values; the node tree is kept beside the value so that a JSON pointer can be mapped back to a
+line and column when, and only when, a finding needs it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from istiolint.positions import Position, split_pointer
+
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_SCALARS = yaml.constructor.SafeConstructor()
+
+TAG_PREFIX = "tag:yaml.org,2002:"
+STR, INT, FLOAT, BOOL, NULL = (TAG_PREFIX + t for t in ("str", "int", "float", "bool", "null"))
+MERGE = TAG_PREFIX + "merge"
+_TEXT_TAGS = {TAG_PREFIX + t for t in ("str", "timestamp", "binary", "value")} | {"!"}
+_COLLECTION_TAGS = {TAG_PREFIX + "map", TAG_PREFIX + "seq", TAG_PREFIX + "omap"}
+
+MAX_DEPTH = 200
+MAX_EXPANDED_NODES = 500_000
+
+WantsDocument = Callable[[str | None, str | None], bool]
+
+
+@dataclass(frozen=True)
+class LoadProblem:
+    """Something wrong with the input itself; ``code`` names the rule that reports it."""
+
+    code: str
+    position: Position
+    args: dict[str, object] = field(default_factory=dict)
+
+
+def node_position(node: Node) -> Position:
+    start, end = node.start_mark, _effective_end(node)
+    return Position(start.line + 1, start.column + 1, end.line + 1, end.column + 1)
+
+
+def _effective_end(node: Node) -> Any:
+    """Block collections end where the next token starts; use their last child's end instead."""
+    while not getattr(node, "flow_style", True) and node.value:
+        last = node.value[-1]
+        node = last[1] if isinstance(last, tuple) else last
+    return node.end_mark
+
+
+class Document:
+    """One YAML document that istiolint wants, with its value and its node tree."""
+
+    __slots__ = ("data", "index", "node")
+
+    def __init__(self, index: int, node: Node, data: Any) -> None:
+        self.index = index
+        self.node = node
+        self.data = data
+
+    def position(self, pointer: str) -> Position:
+        """Where the node at ``pointer`` is; the nearest existing ancestor when it is absent.
+
+        For a mapping member the region starts at its key, so a finding about
+        ``/spec/action`` points at ``action:``.
+        """
+        node: Node = self.node
+        key_node: Node | None = None
+        for token in split_pointer(pointer):
+            found = _child(node, token)
+            if found is None:
+                break
+            key_node, node = found
+        if key_node is None:
+            return node_position(node)
+        start = key_node.start_mark
+        end = _effective_end(node)
+        return Position(start.line + 1, start.column + 1, end.line + 1, end.column + 1)
+
+
+def _child(node: Node, token: str) -> tuple[Node | None, Node] | None:
+    if isinstance(node, MappingNode):
+        merged: list[Node] = []
+        match: tuple[Node | None, Node] | None = None
+        for key, value in node.value:  # the last duplicate wins, as in the converted value
+            if key.tag == MERGE:
+                merged.extend(value.value if isinstance(value, SequenceNode) else [value])
+            elif isinstance(key, ScalarNode) and key.value == token:
+                match = key, value
+        if match is not None:
+            return match
+        for source in merged:
+            found = _child(source, token)
+            if found is not None:
+                return found
+    elif isinstance(node, SequenceNode) and token.isdigit() and int(token) < len(node.value):
+        item: Node = node.value[int(token)]
+        return None, item
+    return None
+
+
+@dataclass
+class ParsedStream:
+    documents: list[Document] = field(default_factory=list)
+    problems: list[LoadProblem] = field(default_factory=list)
+    total_documents: int = 0
+
+
+def parse_stream(text: str, wants: WantsDocument) -> ParsedStream:
+    """Parse every document of ``text``; convert those for which ``wants(apiVersion, kind)``."""
+    result = ParsedStream()
+    loader = _LOADER(text)
+    try:
+        for index, root in enumerate(_nodes(loader, text, result)):
+            result.total_documents += 1
+            api_version, kind = _identity(root)
+            if not wants(api_version, kind):
+                continue
+            converter = _Converter()
+            try:
+                data = converter.convert(root, 0)
+            except _TooLarge as exc:
+                result.problems.append(LoadProblem("IL006", node_position(root), exc.args[0]))
+                continue
+            result.problems.extend(converter.problems)
+            result.documents.append(Document(index, root, data))
+    finally:
+        loader.dispose()
+    return result
+
+
+def _nodes(loader: Any, text: str, result: ParsedStream) -> Iterator[Node]:
+    while True:
+        try:
+            if not loader.check_node():
+                return
+            node = loader.get_node()
+        except yaml.MarkedYAMLError as exc:
+            result.problems.append(_parse_problem(exc))
+            return
+        except yaml.reader.ReaderError as exc:
+            result.problems.append(_reader_problem(exc, text))
+            return
+        if node is not None and not (node.tag == NULL and node.value in ("", "~", "null")):
+            yield node
+
+
+def _reader_problem(exc: yaml.reader.ReaderError, text: str) -> LoadProblem:
+    offset = min(exc.position, len(text))
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    character = exc.character if isinstance(exc.character, str) else chr(exc.character)
+    return LoadProblem("IL001", Position.point(line, column), {
+        "error": f"character {character!r} is not allowed in YAML ({exc.reason})"})
+
+
+def _parse_problem(exc: yaml.MarkedYAMLError) -> LoadProblem:
+    mark = exc.problem_mark or exc.context_mark
+    position = Position.point(mark.line + 1, mark.column + 1) if mark else Position.point(1, 1)
+    parts = [part for part in (exc.context, exc.problem) if part]
+    return LoadProblem("IL001", position, {"error": ", ".join(parts) or str(exc)})
+
+
+def _identity(root: Node) -> tuple[str | None, str | None]:
+    api_version = kind = None
+    if isinstance(root, MappingNode):
+        for key, value in root.value:
+            if not isinstance(value, ScalarNode) or not isinstance(key, ScalarNode):
+                continue
+            if key.value == "apiVersion":
+                api_version = value.value
+            elif key.value == "kind":
+                kind = value.value
+    return api_version, kind
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class _Converter:
+    """Turns a node tree into plain values, recording problems instead of raising."""
+
+    def __init__(self) -> None:
+        self.problems: list[LoadProblem] = []
+        self._seen: dict[int, tuple[Any, int]] = {}
+        self._expanded = 0
+
+    def convert(self, node: Node, depth: int) -> Any:
+        if depth > MAX_DEPTH:
+            raise _TooLarge({"reason": f"it nests deeper than {MAX_DEPTH} levels"})
+        shared = self._seen.get(id(node))
+        if shared is not None:  # an alias: reuse the value, but count what it expands to
+            self._grow(shared[1])
+            return shared[0]
+        before = self._expanded
+        self._grow(1)
+        if isinstance(node, ScalarNode):
+            value = self._scalar(node)
+        elif isinstance(node, SequenceNode):
+            self._check_tag(node)
+            value = [self.convert(item, depth + 1) for item in node.value]
+        else:
+            assert isinstance(node, MappingNode)
+            value = self._mapping(node, depth)
+        self._seen[id(node)] = (value, self._expanded - before)
+        return value
+
+    def _grow(self, count: int) -> None:
+        self._expanded += count
+        if self._expanded > MAX_EXPANDED_NODES:
+            raise _TooLarge({"reason": f"it expands to more than {MAX_EXPANDED_NODES:,} nodes "
+                                       "through aliases"})
+
+    def _mapping(self, node: MappingNode, depth: int) -> dict[str, Any]:
+        self._check_tag(node)
+        out: dict[str, Any] = {}
+        first_seen: dict[str, Node] = {}
+        merged: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == MERGE:
+                merged.update(self._merge_sources(value_node, depth))
+                continue
+            key = self._key(key_node)
+            if key is None:
+                continue
+            if key in first_seen:
+                self.problems.append(LoadProblem("IL002", node_position(key_node), {
+                    "key": key, "first_line": first_seen[key].start_mark.line + 1}))
+            first_seen[key] = key_node
+            out[key] = self.convert(value_node, depth + 1)
+        if merged:
+            return {**merged, **out}
+        return out
+
+    def _merge_sources(self, node: Node, depth: int) -> dict[str, Any]:
+        sources = node.value if isinstance(node, SequenceNode) else [node]
+        merged: dict[str, Any] = {}
+        for source in reversed(sources):  # earlier sources win, as YAML's merge key says
+            value = self.convert(source, depth + 1)
+            if isinstance(value, dict):
+                merged.update(value)
+        return merged
+
+    def _key(self, node: Node) -> str | None:
+        if not isinstance(node, ScalarNode):
+            self.problems.append(LoadProblem("IL001", node_position(node), {
+                "error": "a mapping key must be a scalar, not a collection"}))
+            return None
+        value = self._scalar(node)
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if value is None:
+            return "null"
+        return str(value) if not isinstance(value, str) else value
+
+    def _check_tag(self, node: Node) -> None:
+        if node.tag not in _COLLECTION_TAGS:
+            self._unsupported(node)
+
+    def _unsupported(self, node: Node) -> None:
+        tag = "!!" + node.tag.removeprefix(TAG_PREFIX) if node.tag.startswith(TAG_PREFIX) \
+            else node.tag
+        self.problems.append(LoadProblem("IL003", node_position(node), {"tag": tag}))
+
+    def _scalar(self, node: ScalarNode) -> Any:
+        tag = node.tag
+        if tag == STR:
+            return node.value
+        if tag == INT:
+            try:
+                return int(node.value)
+            except ValueError:
+                return _SCALARS.construct_yaml_int(node)
+        if tag == BOOL:
+            return _SCALARS.construct_yaml_bool(node)
+        if tag == NULL:
+            return None
+        if tag == FLOAT:
+            return _SCALARS.construct_yaml_float(node)
+        if tag not in _TEXT_TAGS:
+            self._unsupported(node)
+        return node.value

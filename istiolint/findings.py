@@ -1,0 +1,24 @@
+"""Findings: what the engine reports after decorating a check's detection."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from istiolint.positions import Position
+from istiolint.resources import ResourceRef
+from istiolint.rules import Severity
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    name: str
+    severity: Severity
+    message: str
+    path: str
+    position: Position
+    pointer: str | None = None
+    resource: ResourceRef | None = None
+
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        return (self.path, self.position.line, self.position.column, self.code, self.message)

@@ -1,0 +1,47 @@
+"""Reporters: each renders the same lint result in one format.
+
+Reporters are found through the ``istiolint.reporters`` entry-point group, the built-in ones
+included; a reporter is a callable ``(result, stream, options) -> None``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from typing import TYPE_CHECKING, Protocol, TextIO
+
+from istiolint.errors import UsageError
+
+if TYPE_CHECKING:
+    from istiolint.engine import LintResult
+
+ENTRY_POINT_GROUP = "istiolint.reporters"
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    color: bool = False
+    verbose: bool = False
+
+
+class Reporter(Protocol):
+    def __call__(self, result: LintResult, stream: TextIO, options: ReportOptions) -> None: ...
+
+
+def printable(text: str) -> str:
+    """Escape control characters so manifest content can never drive the terminal."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def available_formats() -> list[str]:
+    return sorted(entry.name for entry in entry_points(group=ENTRY_POINT_GROUP))
+
+
+def get_reporter(name: str) -> Reporter:
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        if entry.name == name:
+            reporter: Reporter = entry.load()
+            return reporter
+    raise UsageError(f"unknown format {name!r}; available: {', '.join(available_formats())}")

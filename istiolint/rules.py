@@ -1,0 +1,197 @@
+"""Rules: their documentation, the checks that detect them, and the registry of both.
+
+A *check* is the unit of detection. It declares the rules it reports and yields small
+``Detection`` values; the engine turns those into findings (code, name, severity, message,
+position). Checks are found through the ``istiolint.checks`` entry-point group, the built-in ones
+included, so a third-party package registers its rules exactly as istiolint does.
+"""
+
+from __future__ import annotations
+
+import enum
+import importlib
+import string
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+import yaml
+
+from istiolint.data import data_dir
+from istiolint.errors import UsageError
+
+if TYPE_CHECKING:
+    from istiolint.context import CheckContext
+    from istiolint.positions import Position
+    from istiolint.resources import Resource
+    from istiolint.sources import SourceFile
+
+ENTRY_POINT_GROUP = "istiolint.checks"
+
+
+class Severity(enum.IntEnum):
+    INFO = 1
+    WARNING = 2
+    ERROR = 3
+
+    def __str__(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, value: str) -> Severity:
+        try:
+            return cls[value.upper()]
+        except KeyError:
+            raise UsageError(f"unknown severity {value!r}; use error, warning or info") from None
+
+
+@dataclass(frozen=True)
+class RuleDoc:
+    """What a rule reports and why it matters; human text lives in ``rules/<code>-<name>/``."""
+
+    code: str
+    name: str
+    severity: Severity
+    summary: str
+    message: str
+    description: str
+    consequence: str
+    fix: str
+    references: tuple[str, ...] = ()
+    examples: Path | None = None
+
+    def render(self, args: Mapping[str, object]) -> str:
+        return string.Formatter().vformat(self.message, (), _Lenient(args))
+
+
+class _Lenient(dict[str, object]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+_REQUIRED_DOC_KEYS = ("code", "name", "severity", "summary", "message", "description",
+                      "consequence", "fix")
+
+
+def load_rule_docs(directory: Path, codes: Iterable[str] | None = None) -> tuple[RuleDoc, ...]:
+    """Read ``<directory>/<CODE>-<name>/rule.yaml`` entries, optionally only the given codes."""
+    wanted = set(codes) if codes is not None else None
+    docs = []
+    for rule_file in sorted(directory.glob("*/rule.yaml")):
+        code = rule_file.parent.name.partition("-")[0]
+        if wanted is not None and code not in wanted:
+            continue
+        data = yaml.safe_load(rule_file.read_text(encoding="utf-8"))
+        missing = [k for k in _REQUIRED_DOC_KEYS if not isinstance(data, dict) or k not in data]
+        if missing:
+            raise ValueError(f"{rule_file}: missing {', '.join(missing)}")
+        docs.append(RuleDoc(
+            code=data["code"], name=data["name"], severity=Severity.parse(data["severity"]),
+            summary=data["summary"].strip(), message=data["message"].strip(),
+            description=data["description"].strip(), consequence=data["consequence"].strip(),
+            fix=data["fix"].strip(), references=tuple(data.get("references") or ()),
+            examples=rule_file.parent,
+        ))
+    if wanted is not None and wanted - {d.code for d in docs}:
+        raise ValueError(f"no rule documentation for {sorted(wanted - {d.code for d in docs})}")
+    return tuple(docs)
+
+
+def builtin_rules(*codes: str) -> tuple[RuleDoc, ...]:
+    return load_rule_docs(data_dir("rules"), codes)
+
+
+@dataclass(frozen=True)
+class Detection:
+    """What a check found. The engine adds everything else.
+
+    Point at a field of a resource with ``resource`` + ``pointer`` (a JSON pointer relative to
+    the object), or at a place in a file with ``source`` + ``position`` for problems that have no
+    object (a file that does not parse).
+    """
+
+    code: str
+    resource: Resource | None = None
+    pointer: str = ""
+    args: Mapping[str, object] = field(default_factory=dict)
+    source: SourceFile | None = None
+    position: Position | None = None
+
+
+@runtime_checkable
+class Check(Protocol):
+    """A detector. ``rules`` documents every code that ``run`` may report.
+
+    A check may also define ``defers_to``: rule codes or prefixes whose finding on the same
+    object and field makes this check's finding redundant (it is then dropped).
+    """
+
+    rules: Sequence[RuleDoc]
+
+    def run(self, context: CheckContext) -> Iterable[Detection]: ...
+
+
+@dataclass(frozen=True)
+class LoadedCheck:
+    origin: str
+    check: Check
+
+
+class Registry:
+    """All known rules and their checks, in a stable order."""
+
+    def __init__(self, checks: Iterable[LoadedCheck]) -> None:
+        self.checks = tuple(checks)
+        self.rules: dict[str, RuleDoc] = {}
+        self.by_name: dict[str, RuleDoc] = {}
+        for loaded in self.checks:
+            for doc in loaded.check.rules:
+                clash = self.rules.get(doc.code) or self.by_name.get(doc.name)
+                if clash is not None:
+                    raise UsageError(f"rule {doc.code} ({doc.name}) from {loaded.origin} clashes "
+                                     f"with {clash.code} ({clash.name})")
+                self.rules[doc.code] = doc
+                self.by_name[doc.name] = doc
+
+    def lookup(self, code_or_name: str) -> RuleDoc | None:
+        return self.rules.get(code_or_name.upper()) or self.by_name.get(code_or_name.lower())
+
+    def sorted_rules(self) -> list[RuleDoc]:
+        return sorted(self.rules.values(), key=lambda doc: doc.code)
+
+
+def _instantiate(origin: str, obj: Any) -> LoadedCheck:
+    check = obj() if isinstance(obj, type) else obj
+    if not isinstance(check, Check):
+        raise UsageError(f"plugin {origin} is not an istiolint check (needs 'rules' and 'run')")
+    return LoadedCheck(origin, check)
+
+
+def load_registry(plugin_modules: Sequence[str] = ()) -> Registry:
+    """Checks from the entry-point group, then from modules named in the configuration.
+
+    A configured module must be importable (installed, or on ``PYTHONPATH``); istiolint never
+    imports code from the tree it lints. It exposes ``CHECKS``, a sequence of checks.
+    """
+    loaded: list[LoadedCheck] = []
+    for entry in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        origin = f"entry point {entry.name} = {entry.value}"
+        try:
+            loaded.append(_instantiate(origin, entry.load()))
+        except UsageError:
+            raise
+        except Exception as exc:
+            raise UsageError(f"cannot load {origin}: {exc}") from exc
+    for module_name in plugin_modules:
+        origin = f"plugin module {module_name}"
+        try:
+            module = importlib.import_module(module_name)
+        except Exception as exc:
+            raise UsageError(f"cannot import {origin}: {exc}") from exc
+        checks = getattr(module, "CHECKS", None)
+        if not isinstance(checks, Sequence):
+            raise UsageError(f"{origin} must define CHECKS, a list of checks")
+        loaded.extend(_instantiate(origin, check) for check in checks)
+    return Registry(loaded)

@@ -1,0 +1,80 @@
+"""The bundled JSON Schemas of every Istio kind, per Istio release.
+
+They are generated from the official CRDs by scripts/generate_schemas.py.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from istiolint.data import data_dir
+from istiolint.errors import UsageError
+
+_RELEASE = re.compile(r"^\d+\.\d+\.\d+$")
+
+
+@dataclass(frozen=True)
+class KindInfo:
+    group: str
+    kind: str
+    plural: str
+    versions: tuple[str, ...]
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    core, _, pre = version.partition("-")
+    return (*(int(p) for p in core.split(".")), 0 if pre else 1)
+
+
+class SchemaStore:
+    """Schemas of one Istio release; validators are compiled on first use and kept."""
+
+    def __init__(self, istio_version: str = "latest", root: Path | None = None) -> None:
+        self.root = root or data_dir("schemas")
+        index = json.loads((self.root / "index.json").read_text(encoding="utf-8"))
+        self.available: list[str] = sorted(index["versions"], key=_version_key)
+        self.istio_version = self.resolve_version(istio_version)
+        self.kinds = {
+            (entry["group"], entry["kind"]): KindInfo(entry["group"], entry["kind"],
+                                                      entry["plural"], tuple(entry["versions"]))
+            for entry in index["versions"][self.istio_version]["kinds"]
+        }
+        self.groups = frozenset(group for group, _ in self.kinds)
+        self._validators: dict[tuple[str, str, str], jsonschema.Draft4Validator] = {}
+
+    def resolve_version(self, wanted: str) -> str:
+        """``latest`` is the newest release (not a pre-release); ``1.30`` the newest 1.30.x."""
+        releases = [v for v in self.available if _RELEASE.match(v)]
+        if wanted == "latest":
+            return releases[-1]
+        matching = [v for v in self.available if v == wanted or v.startswith(wanted + ".")]
+        stable = [v for v in matching if _RELEASE.match(v)]
+        if stable or matching:
+            return (stable or matching)[-1]
+        raise UsageError(f"no bundled schemas for Istio {wanted}; available: "
+                         + ", ".join(self.available))
+
+    def kinds_in_group(self, group: str) -> list[str]:
+        return sorted(kind for g, kind in self.kinds if g == group)
+
+    def validator(self, group: str, kind: str, version: str) -> jsonschema.Draft4Validator:
+        key = (group, kind, version)
+        validator = self._validators.get(key)
+        if validator is None:
+            path = self.root / self.istio_version / group / f"{kind.lower()}_{version}.json"
+            schema = json.loads(path.read_text(encoding="utf-8"))
+            validator = jsonschema.Draft4Validator(schema)
+            self._validators[key] = validator
+        return validator
+
+    def schema(self, group: str, kind: str, version: str) -> Mapping[str, Any]:
+        schema = self.validator(group, kind, version).schema
+        assert isinstance(schema, Mapping)
+        return schema

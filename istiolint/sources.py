@@ -1,0 +1,224 @@
+"""Where manifests come from: files and directory trees (git-aware) and standard input."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from istiolint.directives import Directive, MalformedDirective, scan_directives
+from istiolint.documents import Document, LoadProblem, WantsDocument, parse_stream
+from istiolint.globs import PathMatcher
+from istiolint.positions import Position
+
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+STDIN = "-"
+
+
+@dataclass
+class SourceFile:
+    """One input file: the documents istiolint wants from it and what went wrong reading it."""
+
+    path: str
+    documents: list[Document] = field(default_factory=list)
+    problems: list[LoadProblem] = field(default_factory=list)
+    total_documents: int = 0
+    directives: list[Directive] = field(default_factory=list)
+    malformed_directives: list[MalformedDirective] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Skipped:
+    path: str
+    reason: str
+
+
+@dataclass
+class Discovery:
+    files: list[Path] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+def display_path(path: Path, cwd: Path) -> str:
+    """The path as findings show it: relative to the working directory when inside it."""
+    absolute = path if path.is_absolute() else cwd / path
+    try:
+        return Path(os.path.normpath(absolute)).relative_to(cwd).as_posix()
+    except ValueError:
+        return Path(os.path.normpath(absolute)).as_posix()
+
+
+def discover(paths: Sequence[str], cwd: Path, exclude: PathMatcher, *,
+             use_git: bool = True) -> Discovery:
+    """Every manifest file under ``paths``, sorted, without duplicates.
+
+    Directories are walked through git when they sit in a work tree (so ``.gitignore`` holds),
+    otherwise through the file system. Hidden entries are skipped, symlinks that lead out of the
+    scanned root are never followed, and files a ``kustomization.yaml`` uses as patches or that
+    are Helm chart templates are not linted as standalone objects.
+    """
+    result = Discovery()
+    seen: set[Path] = set()
+    for raw in paths:
+        root = Path(raw) if Path(raw).is_absolute() else cwd / raw
+        if root.is_file():
+            _add(result, seen, root)
+        elif root.is_dir():
+            for candidate in _walk(root, use_git=use_git):
+                relative = candidate.relative_to(root).as_posix()
+                if exclude and exclude.matches(display_path(candidate, cwd)):
+                    continue
+                reason = _unsafe_link(candidate, root)
+                if reason:
+                    result.skipped.append(Skipped(display_path(candidate, cwd), reason))
+                elif relative and not any(part.startswith(".") for part in relative.split("/")):
+                    _add(result, seen, candidate)
+        else:
+            raise FileNotFoundError(f"no such file or directory: {raw}")
+    result.files = _without_kustomize_patches_and_chart_templates(result, cwd)
+    return result
+
+
+def _add(result: Discovery, seen: set[Path], path: Path) -> None:
+    key = Path(os.path.normpath(path))
+    if key not in seen:
+        seen.add(key)
+        result.files.append(key)
+
+
+def _walk(root: Path, *, use_git: bool) -> Iterable[Path]:
+    listed = _git_files(root) if use_git else None
+    if listed is not None:
+        return sorted(p for p in listed if p.name.endswith(MANIFEST_SUFFIXES) or
+                      p.name in KUSTOMIZATION_NAMES)
+    found: list[Path] = []
+    for directory, subdirs, files in os.walk(root, followlinks=False):
+        subdirs[:] = sorted(d for d in subdirs if not d.startswith("."))
+        found.extend(Path(directory) / name for name in files
+                     if name.endswith(MANIFEST_SUFFIXES) or name in KUSTOMIZATION_NAMES)
+    return sorted(found)
+
+
+def _git_files(root: Path) -> list[Path] | None:
+    try:
+        completed = subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=root, capture_output=True, check=False, timeout=60,
+            env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"},
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if completed.returncode != 0:
+        return None
+    names = completed.stdout.decode("utf-8", "surrogateescape").split("\0")
+    return [root / name for name in names if name and (root / name).exists()]
+
+
+def _unsafe_link(path: Path, root: Path) -> str | None:
+    """Why a path must not be read: a symlink loop, or a link that leaves the scanned tree."""
+    if not any(p.is_symlink() for p in [path, *path.parents] if p != root and root in p.parents):
+        return None
+    try:
+        target = path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return "symlink loop or dangling symlink"
+    if not target.is_relative_to(root.resolve()):
+        return "symlink points outside the scanned directory"
+    return None
+
+
+def _without_kustomize_patches_and_chart_templates(result: Discovery, cwd: Path) -> list[Path]:
+    excluded: dict[Path, str] = {}
+    for path in result.files:
+        if path.name in KUSTOMIZATION_NAMES:
+            excluded[path] = "kustomization file"
+            for patch in _kustomize_patch_files(path):
+                excluded.setdefault(patch, f"patch listed in {display_path(path, cwd)}")
+        if path.name.endswith(MANIFEST_SUFFIXES) and path.parent.name == "templates" and (
+                path.parent.parent / "Chart.yaml").exists():
+            excluded[path] = "Helm template (lint its output: helm template | istiolint check -)"
+    for path, reason in sorted(excluded.items()):
+        if path.name not in KUSTOMIZATION_NAMES:
+            result.skipped.append(Skipped(display_path(path, cwd), reason))
+    return [p for p in result.files if p not in excluded]
+
+
+def _kustomize_patch_files(kustomization: Path) -> list[Path]:
+    try:
+        data = yaml.load(kustomization.read_bytes(), Loader=getattr(yaml, "CSafeLoader",
+                                                                    yaml.SafeLoader))
+    except (OSError, yaml.YAMLError):
+        return []
+    if not isinstance(data, dict):
+        return []
+    names: list[object] = []
+    for key in ("patchesStrategicMerge", "patches", "patchesJson6902"):
+        entries = data.get(key)
+        if isinstance(entries, list):
+            names.extend(e.get("path") if isinstance(e, dict) else e for e in entries)
+    base = kustomization.parent
+    return [Path(os.path.normpath(base / name)) for name in names
+            if isinstance(name, str) and "\n" not in name and not name.startswith("/")]
+
+
+def read_source(path: Path, shown_as: str, wants: WantsDocument) -> SourceFile:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return _unreadable(shown_as, f"cannot read the file: {exc.strerror or exc}")
+    return parse_source(raw, shown_as, wants)
+
+
+def parse_source(raw: bytes, shown_as: str, wants: WantsDocument) -> SourceFile:
+    text, problem = decode(raw)
+    if text is None:
+        source = SourceFile(shown_as)
+        source.problems.append(problem or LoadProblem("IL004", Position.point(1, 1),
+                                                      {"reason": "unreadable"}))
+        return source
+    parsed = parse_stream(text, wants)
+    directives, malformed = scan_directives(text)
+    return SourceFile(shown_as, parsed.documents, parsed.problems, parsed.total_documents,
+                      directives, malformed)
+
+
+def _unreadable(shown_as: str, reason: str) -> SourceFile:
+    source = SourceFile(shown_as)
+    source.problems.append(LoadProblem("IL004", Position.point(1, 1), {"reason": reason}))
+    return source
+
+
+_BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe\x00\x00", "utf-32-le"),
+         (b"\x00\x00\xfe\xff", "utf-32-be"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
+
+
+def decode(raw: bytes) -> tuple[str | None, LoadProblem | None]:
+    """Decode a manifest as Kubernetes does: UTF-8, or UTF-16/32 announced by a byte order mark."""
+    for bom, encoding in _BOMS:
+        if raw.startswith(bom):
+            try:
+                return raw[len(bom):].decode(encoding), None
+            except UnicodeDecodeError as exc:
+                return None, _decode_problem(raw, exc, encoding)
+    if b"\0" in raw[:8192]:
+        return None, LoadProblem("IL004", Position.point(1, 1),
+                                 {"reason": "binary content (NUL bytes), not a YAML or JSON text"})
+    try:
+        return raw.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        return None, _decode_problem(raw, exc, "utf-8")
+
+
+def _decode_problem(raw: bytes, exc: UnicodeDecodeError, encoding: str) -> LoadProblem:
+    good = raw[: exc.start].decode(encoding, "replace")
+    line = good.count("\n") + 1
+    column = len(good) - (good.rfind("\n") + 1) + 1
+    byte = raw[exc.start: exc.start + 1].hex()
+    return LoadProblem("IL004", Position.point(line, column), {
+        "reason": f"not valid {encoding.upper()} (byte 0x{byte}); Kubernetes manifests must be "
+                  "UTF-8 encoded"})

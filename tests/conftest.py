@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from istiolint.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def run_cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str]]:
+    """Run ``istiolint`` in-process: returns (exit code, stdout, stderr)."""
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main(list(args))
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return run
+
+
+@pytest.fixture
+def check_json(run_cli: Callable[..., tuple[int, str, str]]) -> Callable[..., tuple[int, Any]]:
+    """Run ``istiolint check --format json --isolated``: returns (exit code, parsed report)."""
+
+    def run(*args: str) -> tuple[int, Any]:
+        code, out, err = run_cli("check", "--format", "json", "--isolated", *args)
+        assert code in (0, 1), err
+        return code, json.loads(out)
+
+    return run
