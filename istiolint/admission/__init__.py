@@ -18,6 +18,9 @@ Behaviour worth knowing:
   empty" family of checks cannot fire on a manifest and is not reproduced.
 * After the kind's checks pass without error, the webhook's rejection of unknown top-level
   fields (anything but ``apiVersion``, ``kind``, ``metadata``, ``spec``, ``status``) runs.
+  (On a real cluster the API server prunes or rejects such fields first.)
+* Field names are the CRD's (camelCase), plus ``jwks_uri``, the one proto name the CRD lists;
+  the JSON name wins when both are given, as in protobuf decoding.
 """
 
 from __future__ import annotations

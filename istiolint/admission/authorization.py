@@ -97,7 +97,11 @@ _NO_RULES = (
 
 
 def action_of(spec: Obj) -> MaybeStr:
-    """The policy action (``ALLOW`` when unset), or ``BAD`` for an unknown value."""
+    """The policy action (``ALLOW`` when unset), or ``BAD`` for anything but the four names.
+
+    Protobuf decoding would also take an enum number, but the CRD only allows the names, so a
+    number is a schema error here like any other wrongly typed value.
+    """
     action = spec.get("action")
     if action is None:
         return "ALLOW"
@@ -182,10 +186,7 @@ def _check_source(source: Obj, path: Path, rule_index: int, report: Report) -> b
         _report_issue(report, (*path, field), check_empty(label, lists[field]))
 
     def accounts_check(field: str, label: str) -> None:
-        issue = check_service_accounts(label, lists[field])
-        if issue is not None:
-            where = (*path, field) if issue.on_list else _issue_path((*path, field), issue)
-            report.error(where, issue.message)
+        _report_issue(report, (*path, field), check_service_accounts(label, lists[field]))
 
     def domains(field: str, label: str) -> None:
         _report_issue(report, (*path, field), check_trust_domains(label, lists[field]))

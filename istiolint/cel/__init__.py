@@ -35,6 +35,9 @@ _OLD_SELF = re.compile(r"\boldSelf\b")
 _NO_SUCH_MEMBER = re.compile(r"no such member in mapping: '(.*)'")
 _GENERIC_ERRORS = ("no such overload", "found no matching overload")
 _MAX_OUTCOMES = 100_000
+_SELF = re.compile(r"\bself\b(?:\s*\.\s*([A-Za-z_]\w*)(\s*\()?)?")
+_HAS_SELF_FIELD = re.compile(r"\bhas\(\s*self\s*\.\s*([A-Za-z_]\w*)\s*\)")
+_ABSENT = object()
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,32 @@ def _pointer_token(key: str) -> str:
 
 def _is_transition_rule(rule: str) -> bool:
     return _OLD_SELF.search(_STRING_LITERAL.sub('""', rule)) is not None
+
+
+def observed_fields(rule: str) -> tuple[tuple[str, bool], ...] | None:
+    """The fields of ``self`` a rule can observe, each with "only its presence", or None when
+    the rule uses ``self`` as a whole (``self.all(...)``, ``self.size()``, ``self``).
+
+    Two values that agree on these fields give the same outcome, which lets policies that differ
+    elsewhere share one evaluation.
+    """
+    code = _STRING_LITERAL.sub('""', rule)
+    presence_only = {m.group(1) for m in _HAS_SELF_FIELD.finditer(code)}
+    fields: dict[str, bool] = {}
+    has_spans = [m.span() for m in _HAS_SELF_FIELD.finditer(code)]
+    for match in _SELF.finditer(code):
+        name, call = match.group(1), match.group(2)
+        if name is None or call is not None:
+            return None
+        inside_has = any(start <= match.start() < end for start, end in has_spans)
+        fields[name] = fields.get(name, True) and inside_has and name in presence_only
+    return tuple(sorted(fields.items()))
+
+
+def _presence(value: Mapping[str, Any], name: str) -> str:
+    if name not in value:
+        return "absent"
+    return "null" if value[name] is None else "set"
 
 
 def _called_names(ast: Any) -> set[str]:
@@ -74,7 +103,9 @@ class CelValidator:
         self._errors: list[str] = []  # error texts the library functions produced, per evaluation
         self._functions = kubernetes_functions(self._errors)
         self._programs: dict[str, celpy.Runner | str] = {}  # rule -> program, or why not
-        # (rule, repr of the CEL value) -> outcome: rules are pure, and policies repeat values
+        self._observed: dict[str, tuple[tuple[str, bool], ...] | None] = {}
+        # (rule, what the rule can observe of the value) -> outcome: rules are pure, and
+        # policies repeat values
         self._outcomes: dict[tuple[str, str], bool | str] = {}
 
     def violations(self, schema: Mapping[str, Any], instance: Any) -> list[CelViolation]:
@@ -129,7 +160,7 @@ class CelValidator:
         reported: set[str],
     ) -> None:
         cel_value: celtypes.Value | None = None
-        value_key = ""
+        whole_key: str | None = None
         for entry in rules:
             rule = entry.get("rule") if isinstance(entry, Mapping) else None
             if not isinstance(rule, str) or _is_transition_rule(rule):
@@ -142,13 +173,16 @@ class CelValidator:
                     reported.add(rule)
                     found.append(CelViolation(pointer, f"{CANNOT_EVALUATE}: {program}", rule))
                 continue
-            if cel_value is None:
-                cel_value = to_cel(schema, value)
-                value_key = repr(cel_value)
+            value_key = self._value_key(rule, value)
+            if value_key is None:
+                whole_key = whole_key or repr(value)
+                value_key = whole_key
             outcome = self._outcomes.get((rule, value_key))
             if outcome is None:
                 if len(self._outcomes) >= _MAX_OUTCOMES:
                     self._outcomes.clear()
+                if cel_value is None:
+                    cel_value = to_cel(schema, value)
                 outcome = self._outcomes[rule, value_key] = self._run(program, cel_value)
             if outcome is True:
                 continue
@@ -157,6 +191,15 @@ class CelValidator:
             else:
                 text = f"{message or rule.strip()}: {outcome}"
             found.append(CelViolation(pointer, text, rule))
+
+    def _value_key(self, rule: str, value: Any) -> str | None:
+        if rule not in self._observed:
+            self._observed[rule] = observed_fields(rule)
+        fields = self._observed[rule]
+        if fields is None or not isinstance(value, Mapping):
+            return None
+        return repr([(name, _presence(value, name) if presence else value.get(name, _ABSENT))
+                     for name, presence in fields])
 
     def _program(self, rule: str) -> celpy.Runner | str:
         program = self._programs.get(rule)

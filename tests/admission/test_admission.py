@@ -635,6 +635,15 @@ def test_timeouts(timeout: str, message: str | None) -> None:
         ),
         ("a:b/c:d", 'URI scheme "a" is not supported'),
         ("https://[::1]:8443/keys", None),
+        ("https://[fe80::1%25en0]/keys", None),
+        ("https://[1.2.3.4]/", 'parse "https://[1.2.3.4]/": invalid IP-literal'),
+        ("https://a[b]/", 'parse "https://a[b]/": invalid IP-literal'),
+        ("https://us er@host/", 'parse "https://us er@host/": net/url: invalid userinfo'),
+        ("https:example.com", None),  # an opaque URL parses, and its scheme is fine
+        (
+            "http://h:99999999999999999999/",
+            'strconv.Atoi: parsing "99999999999999999999": value out of range',
+        ),
         (
             "https://[not-ipv6]/keys",
             'parse "https://[not-ipv6]/keys": '

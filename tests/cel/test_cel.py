@@ -10,7 +10,7 @@ import celpy
 import pytest
 import yaml
 
-from istiolint.cel import CANNOT_EVALUATE, CelValidator, CelViolation
+from istiolint.cel import CANNOT_EVALUATE, CelValidator, CelViolation, observed_fields
 from istiolint.cel.golang import GoError, parse_request_uri_scheme
 
 UPSTREAM = Path(__file__).parents[2].parent / "shared" / "upstream" / "istio"
@@ -663,3 +663,32 @@ def test_peer_authentication_pointers(crds: dict[str, dict[str, Any]]) -> None:
         ("/spec", "portLevelMtls requires selector"),
         ("/spec/portLevelMtls", f"port must be between 1-65535: {INT_ERROR}"),
     ]
+
+
+@pytest.mark.parametrize(("rule", "fields"), [
+    ("(has(self.selector) ? 1 : 0) + (has(self.targetRefs) ? 1 : 0) <= 1",
+     (("selector", True), ("targetRefs", True))),
+    ("has(self.portLevelMtls) ? (((has(self.selector) && has(self.selector.matchLabels)) ? "
+     "self.selector.matchLabels : {}).size() > 0) : true",
+     (("portLevelMtls", True), ("selector", False))),
+    ('has(self.x) ? self.x != "self.y()" : true', (("x", False),)),
+    ('self.all(key, !key.contains("*"))', None),
+    ('!self.contains("*")', None),
+    ("self.size() == 0", None),
+])
+def test_observed_fields_let_different_values_share_an_outcome(
+        rule: str, fields: tuple[tuple[str, bool], ...] | None) -> None:
+    assert observed_fields(rule) == fields
+
+
+def test_cached_outcomes_never_mix_up_null_absent_and_set_fields() -> None:
+    schema = {"type": "object", "properties": {"spec": {
+        "type": "object", "x-kubernetes-validations": [{"rule": SELECTOR_2, "message": "one"}],
+        "properties": {"selector": {"type": "object", "nullable": True},
+                       "targetRefs": {"type": "array", "items": {"type": "object"}}}}}}
+    validator = CelValidator()
+    both = {"spec": {"selector": {"matchLabels": {"a": "b"}}, "targetRefs": [{}]}}
+    assert validator.violations(schema, {"spec": {"selector": None, "targetRefs": [{}]}}) == []
+    assert validator.violations(schema, both) == [CelViolation("/spec", "one", SELECTOR_2)]
+    other_labels = {"spec": {"selector": {"matchLabels": {"c": "d"}}, "targetRefs": [{}]}}
+    assert validator.violations(schema, other_labels) == [CelViolation("/spec", "one", SELECTOR_2)]
