@@ -684,11 +684,13 @@ def test_observed_fields_let_different_values_share_an_outcome(
 def test_cached_outcomes_never_mix_up_null_absent_and_set_fields() -> None:
     schema = {"type": "object", "properties": {"spec": {
         "type": "object", "x-kubernetes-validations": [{"rule": SELECTOR_2, "message": "one"}],
-        "properties": {"selector": {"type": "object", "nullable": True},
+        "properties": {"selector": {"type": "object"},
                        "targetRefs": {"type": "array", "items": {"type": "object"}}}}}}
     validator = CelValidator()
     both = {"spec": {"selector": {"matchLabels": {"a": "b"}}, "targetRefs": [{}]}}
+    # a null in a non-nullable field is pruned: has() is false
     assert validator.violations(schema, {"spec": {"selector": None, "targetRefs": [{}]}}) == []
+    assert validator.violations(schema, {"spec": {"targetRefs": [{}]}}) == []
     assert validator.violations(schema, both) == [CelViolation("/spec", "one", SELECTOR_2)]
     other_labels = {"spec": {"selector": {"matchLabels": {"c": "d"}}, "targetRefs": [{}]}}
     assert validator.violations(schema, other_labels) == [CelViolation("/spec", "one", SELECTOR_2)]
