@@ -18,12 +18,13 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from istiolint.positions import Position, split_pointer
 
-_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _SCALARS = yaml.constructor.SafeConstructor()
+_RESOLVER = yaml.resolver.Resolver()
 
 TAG_PREFIX = "tag:yaml.org,2002:"
 STR, INT, FLOAT, BOOL, NULL = (TAG_PREFIX + t for t in ("str", "int", "float", "bool", "null"))
-MERGE = TAG_PREFIX + "merge"
+MERGE, SEQ, MAP = TAG_PREFIX + "merge", TAG_PREFIX + "seq", TAG_PREFIX + "map"
+PLAIN = "tag:istiolint,2026:plain"  # an untagged plain scalar: typed only if it is converted
 _TEXT_TAGS = {TAG_PREFIX + t for t in ("str", "timestamp", "binary", "value")} | {"!"}
 _COLLECTION_TAGS = {TAG_PREFIX + "map", TAG_PREFIX + "seq", TAG_PREFIX + "omap"}
 
@@ -40,6 +41,53 @@ class LoadProblem:
     code: str
     position: Position
     args: dict[str, object] = field(default_factory=dict)
+
+
+class _DeferredTyping:
+    """Leaves plain scalars untyped while composing: most documents are never converted, and
+    resolving every scalar's type up front costs more than parsing it."""
+
+    def resolve(self, kind: type[Node], value: str | None, implicit: Any) -> str:
+        if kind is ScalarNode:
+            return PLAIN if implicit[0] else STR
+        return SEQ if kind is SequenceNode else MAP
+
+    def descend_resolver(self, parent: Node | None, index: Any) -> None:
+        pass
+
+    def ascend_resolver(self) -> None:
+        pass
+
+
+try:
+    from yaml._yaml import CParser as _Parser
+except ImportError:  # pragma: no cover - PyYAML built without libyaml: same nodes, slower
+    class _Parser(yaml.reader.Reader, yaml.scanner.Scanner,  # type: ignore[no-redef]
+                  yaml.parser.Parser, yaml.composer.Composer):
+        def __init__(self, stream: str) -> None:
+            yaml.reader.Reader.__init__(self, stream)
+            yaml.scanner.Scanner.__init__(self)
+            yaml.parser.Parser.__init__(self)
+            yaml.composer.Composer.__init__(self)
+
+        def dispose(self) -> None:
+            pass
+
+
+class _NodeLoader(_DeferredTyping, _Parser):
+    pass
+
+
+def _tag(node: Node) -> str:
+    """The node's tag, resolving a plain scalar's implicit type (``yes``, ``0x1F``, ``~``)."""
+    if node.tag == PLAIN:
+        tag: str = _RESOLVER.resolve(ScalarNode, node.value, (True, False))  # type: ignore[no-untyped-call]
+        return tag
+    return str(node.tag)
+
+
+def _is_merge_key(node: Node) -> bool:
+    return node.tag == MERGE or (node.tag == PLAIN and node.value == "<<")
 
 
 def node_position(node: Node) -> Position:
@@ -90,7 +138,7 @@ def _child(node: Node, token: str) -> tuple[Node | None, Node] | None:
         merged: list[Node] = []
         match: tuple[Node | None, Node] | None = None
         for key, value in node.value:  # the last duplicate wins, as in the converted value
-            if key.tag == MERGE:
+            if _is_merge_key(key):
                 merged.extend(value.value if isinstance(value, SequenceNode) else [value])
             elif isinstance(key, ScalarNode) and key.value == token:
                 match = key, value
@@ -116,7 +164,7 @@ class ParsedStream:
 def parse_stream(text: str, wants: WantsDocument) -> ParsedStream:
     """Parse every document of ``text``; convert those for which ``wants(apiVersion, kind)``."""
     result = ParsedStream()
-    loader = _LOADER(text)
+    loader = _NodeLoader(text)
     try:
         for index, root in enumerate(_nodes(loader, text, result)):
             result.total_documents += 1
@@ -148,7 +196,7 @@ def _nodes(loader: Any, text: str, result: ParsedStream) -> Iterator[Node]:
         except yaml.reader.ReaderError as exc:
             result.problems.append(_reader_problem(exc, text))
             return
-        if node is not None and not (node.tag == NULL and node.value in ("", "~", "null")):
+        if node is not None and not (isinstance(node, ScalarNode) and _tag(node) == NULL):
             yield node
 
 
@@ -225,7 +273,7 @@ class _Converter:
         first_seen: dict[str, Node] = {}
         merged: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            if key_node.tag == MERGE:
+            if _is_merge_key(key_node):
                 merged.update(self._merge_sources(value_node, depth))
                 continue
             key = self._key(key_node)
@@ -263,15 +311,14 @@ class _Converter:
 
     def _check_tag(self, node: Node) -> None:
         if node.tag not in _COLLECTION_TAGS:
-            self._unsupported(node)
+            self._unsupported(node.tag, node)
 
-    def _unsupported(self, node: Node) -> None:
-        tag = "!!" + node.tag.removeprefix(TAG_PREFIX) if node.tag.startswith(TAG_PREFIX) \
-            else node.tag
+    def _unsupported(self, tag: str, node: Node) -> None:
+        tag = "!!" + tag.removeprefix(TAG_PREFIX) if tag.startswith(TAG_PREFIX) else tag
         self.problems.append(LoadProblem("IL003", node_position(node), {"tag": tag}))
 
     def _scalar(self, node: ScalarNode) -> Any:
-        tag = node.tag
+        tag = _tag(node)
         if tag == STR:
             return node.value
         if tag == INT:
@@ -286,5 +333,5 @@ class _Converter:
         if tag == FLOAT:
             return _SCALARS.construct_yaml_float(node)
         if tag not in _TEXT_TAGS:
-            self._unsupported(node)
+            self._unsupported(tag, node)
         return node.value

@@ -88,12 +88,13 @@ class SchemaCheck:
                                f"{resource.ref.api_version} for {resource.kind}; served versions: "
                                + ", ".join(f"{info.group}/{v}" for v in info.versions)})
                 continue
-            validator = store.validator(resource.group, resource.kind, resource.version)
-            errors = sorted(validator.iter_errors(resource.obj),
-                            key=lambda e: [str(p) for p in e.absolute_path])
-            for error in errors:
-                yield from _describe(resource, error)
-            schema = store.schema(resource.group, resource.kind, resource.version)
+            gvk = resource.group, resource.kind, resource.version
+            if not store.surely_valid(*gvk, resource.obj):
+                errors = sorted(store.validator(*gvk).iter_errors(resource.obj),
+                                key=lambda e: [str(p) for p in e.absolute_path])
+                for error in errors:
+                    yield from _describe(resource, error)
+            schema = store.schema(*gvk)
             for violation in cel.violations(schema, resource.obj):
                 yield Detection(CEL_RULE, resource, violation.pointer, {
                     "field": pointer_to_dotted(violation.pointer) or "the object",
