@@ -95,6 +95,7 @@ class SchemaCheck:
                 for error in errors:
                     yield from _describe(resource, error)
             schema = store.schema(*gvk)
+            yield from _duplicate_list_entries(resource, schema, resource.obj, "")
             for violation in cel.violations(schema, resource.obj):
                 yield Detection(CEL_RULE, resource, violation.pointer, {
                     "field": pointer_to_dotted(violation.pointer) or "the object",
@@ -138,6 +139,38 @@ def _describe(resource: Resource, error: jsonschema.ValidationError) -> Iterator
         yield Detection(INVALID_VALUE, resource, pointer, {
             "field": field, "problem": _constraint_problem(kind, expected, instance,
                                                           error.message)})
+
+
+def _duplicate_list_entries(resource: Resource, schema: Mapping[str, Any], value: Any,
+                            pointer: str) -> Iterator[Detection]:
+    """``x-kubernetes-list-type: set|map``: the API server rejects repeated items (sets) and
+    items that repeat the list's map keys (maps)."""
+    if isinstance(value, list):
+        items = schema.get("items")
+        list_type = schema.get("x-kubernetes-list-type")
+        keys = schema.get("x-kubernetes-list-map-keys") or ()
+        seen: set[str] = set()
+        for index, item in enumerate(value):
+            child = join_pointer(pointer, index)
+            if list_type in ("set", "map"):
+                identity = (repr(item) if list_type == "set" or not isinstance(item, Mapping)
+                            else repr([item.get(k) for k in keys]))
+                if identity in seen:
+                    what = _quote(item) if list_type == "set" else ", ".join(
+                        f"{k}={_quote(item.get(k))}" for k in keys)
+                    yield Detection(INVALID_VALUE, resource, child, {
+                        "field": pointer_to_dotted(child), "problem": f"duplicate value ({what})"})
+                seen.add(identity)
+            if isinstance(items, Mapping):
+                yield from _duplicate_list_entries(resource, items, item, child)
+    elif isinstance(value, Mapping):
+        properties = schema.get("properties")
+        extra = schema.get("additionalProperties")
+        for key, item in value.items():
+            sub = properties.get(key) if isinstance(properties, Mapping) else None
+            sub = sub if isinstance(sub, Mapping) else extra
+            if isinstance(sub, Mapping):
+                yield from _duplicate_list_entries(resource, sub, item, join_pointer(pointer, key))
 
 
 def _quote(value: Any) -> str:
