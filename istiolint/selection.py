@@ -68,7 +68,3 @@ class RuleSelection:
         if selector.lower() == "all" or self.match(selector):
             return None
         return f"unknown rule {selector!r}" + self._hint(selector)
-
-
-def ensure_severity(value: str) -> Severity:
-    return Severity.parse(value)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import sys
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -240,3 +241,35 @@ def test_rules_listing_and_rule_docs(run_cli: Run) -> None:
 def test_version(run_cli: Run) -> None:
     code, out, _ = run_cli("--version")
     assert code == 0 and out.startswith("istiolint ")
+
+
+def test_kind_list_items_are_checked_with_their_own_positions(tree: Path, run_cli: Run) -> None:
+    item = textwrap.indent(BROKEN, "  ")
+    (tree / "manifests/list.yaml").write_text("apiVersion: v1\nkind: List\nitems:\n-"
+                                              + item[1:])
+    code, out, _ = run_cli("check", "manifests/list.yaml", "-f", "json")
+    (finding,) = json.loads(out)["findings"]
+    assert code == 1
+    assert (finding["rule"], finding["line"], finding["pointer"]) == ("SC003", 10, "/spec/action")
+
+
+def test_no_color_environment_wins(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    assert cli._use_color(cli.Color.auto, Terminal())
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not cli._use_color(cli.Color.auto, Terminal())
+    assert cli._use_color(cli.Color.always, Terminal())
+
+
+def test_document_and_file_suppressions(tree: Path, run_cli: Run) -> None:
+    (tree / "manifests/broken.yaml").write_text(
+        "# istiolint: disable-file=invalid-value -- migrating\n" + BROKEN)
+    (tree / "manifests/warn.yaml").write_text(
+        "kind: ConfigMap\napiVersion: v1\nmetadata: {name: x}\n---\n"
+        + WARNING_ONLY.replace("spec:\n", "spec:  # istiolint: disable-document=AD -- HTTP only\n"))
+    code, out, _ = run_cli("check", "manifests", "-f", "json")
+    assert json.loads(out)["findings"] == []
+    assert code == 0
