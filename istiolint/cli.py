@@ -16,12 +16,21 @@ from typing import Annotated, Any
 import typer
 
 from istiolint import __version__
+from istiolint.authz.request import parse_claim, parse_request
 from istiolint.config import Settings, apply_overrides, load_settings, parse_severity_overrides
 from istiolint.engine import Inputs, Linter
 from istiolint.errors import UsageError
 from istiolint.report import ReportOptions, get_reporter
 from istiolint.ruledocs import render_rule_markdown, rules_json
 from istiolint.rules import Severity, load_registry
+from istiolint.simulate import (
+    decide,
+    load_model,
+    load_request_file,
+    write_json,
+    write_test_report,
+    write_text,
+)
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -170,6 +179,129 @@ def check(
                                                    verbose=verbose))
     failing = any(f.severity >= settings.fail_level for f in result.findings)
     raise typer.Exit(EXIT_FINDINGS if failing and not exit_zero else EXIT_OK)
+
+
+def _linter(config: Path | None, isolated: bool, root_namespace: str | None) -> Linter:
+    settings = apply_overrides(_settings(config, isolated), root_namespace=root_namespace)
+    return Linter(load_registry(settings.plugins), settings, Path.cwd())
+
+
+def _pairs(values: list[str] | None, flag: str) -> dict[str, str]:
+    out = {}
+    for value in _split(values) or []:
+        key, sep, item = value.partition("=")
+        if not sep or not key:
+            raise UsageError(f"{flag} takes KEY=VALUE, got {value!r}")
+        out[key.strip()] = item.strip()
+    return out
+
+
+RootNamespaceOption = Annotated[str | None, typer.Option(
+    help="Istio's root namespace (default: istio-system).")]
+
+
+@app.command()
+def simulate(
+    paths: Annotated[list[str] | None, typer.Argument(
+        help="Manifest files or directories (default: 'paths' from the config, else '.').",
+        show_default=False)] = None,
+    requests: Annotated[Path | None, typer.Option(
+        "--requests", "-r", dir_okay=False, help="A YAML file of requests (see the README).")]
+    = None,
+    workload: Annotated[str | None, typer.Option(help="Target workload NAMESPACE/NAME.")] = None,
+    namespace: Annotated[str | None, typer.Option(help="Target namespace (with --labels).")]
+    = None,
+    labels: Annotated[list[str] | None, typer.Option(
+        help="Target pod labels k=v (comma-separated, repeatable).")] = None,
+    host: Annotated[str | None, typer.Option(help="The :authority, with its port if any.")]
+    = None,
+    method: Annotated[str | None, typer.Option(help="HTTP method (case-sensitive).")] = None,
+    path: Annotated[str | None, typer.Option(help="Request path, may include ?query.")] = None,
+    port: Annotated[int | None, typer.Option(help="Workload (container) port.")] = None,
+    header: Annotated[list[str] | None, typer.Option(
+        help="Request header K=V (repeatable).")] = None,
+    jwt_issuer: Annotated[str | None, typer.Option(help="Token issuer (iss).")] = None,
+    jwt_subject: Annotated[str | None, typer.Option(help="Token subject (sub).")] = None,
+    jwt_audience: Annotated[list[str] | None, typer.Option(
+        help="Token audience (repeatable).")] = None,
+    jwt_claim: Annotated[list[str] | None, typer.Option(
+        help="Token claim K=JSON (repeatable).")] = None,
+    source_principal: Annotated[str | None, typer.Option(
+        help="Client mTLS identity, e.g. cluster.local/ns/shop/sa/frontend.")] = None,
+    source_namespace: Annotated[str | None, typer.Option(
+        help="Client namespace (identity <td>/ns/NS/sa/default).")] = None,
+    source_ip: Annotated[str | None, typer.Option(help="Client IP address.")] = None,
+    output_format: Annotated[str, typer.Option("--format", "-f", help="text or json")] = "text",
+    config: ConfigOption = None,
+    isolated: IsolatedOption = False,
+    root_namespace: RootNamespaceOption = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v",
+                                          help="Show every request's trace.")] = False,
+) -> None:
+    """Decide requests against the manifests: ALLOW or DENY, the status and the policy."""
+    linter = _linter(config, isolated, root_namespace)
+    if output_format not in ("text", "json"):
+        raise UsageError(f"unknown format {output_format!r}; use text or json")
+    if requests is not None:
+        batch = list(load_request_file(requests).requests)
+    else:
+        entry: dict[str, Any] = {}
+        if workload:
+            entry["to"] = {"workload": workload}
+        elif namespace:
+            entry["to"] = {"namespace": namespace, "labels": _pairs(labels, "--labels")}
+        else:
+            raise UsageError("name the target: --workload NS/NAME, or --namespace NS "
+                             "[--labels k=v,...], or --requests FILE")
+        for key, value in (("host", host), ("method", method), ("path", path), ("port", port)):
+            if value is not None:
+                entry[key] = value
+        if header:
+            entry["headers"] = _pairs(header, "--header")
+        if jwt_issuer:
+            entry["jwt"] = {"issuer": jwt_issuer, "subject": jwt_subject,
+                            "audiences": jwt_audience or [],
+                            "claims": dict(parse_claim(c) for c in jwt_claim or [])}
+        elif jwt_subject or jwt_audience or jwt_claim:
+            raise UsageError("--jwt-subject, --jwt-audience and --jwt-claim need --jwt-issuer")
+        if source_principal or source_namespace or source_ip:
+            entry["source"] = {"principal": source_principal, "namespace": source_namespace,
+                               "ip": source_ip}
+        batch = [parse_request(entry, "request")]
+    model = load_model(linter, paths or linter.settings.paths)
+    results = decide(model, batch)
+    if output_format == "json":
+        write_json(results, sys.stdout)
+    else:
+        write_text(results, sys.stdout, verbose=verbose)
+
+
+@app.command("test")
+def run_access_tests(
+    files: Annotated[list[Path], typer.Argument(
+        help="Request files whose requests carry 'expect'.", show_default=False)],
+    manifests: Annotated[list[str] | None, typer.Option(
+        help="Manifests for files without a 'manifests' key (default: the config's paths, "
+             "else '.').")] = None,
+    config: ConfigOption = None,
+    isolated: IsolatedOption = False,
+    root_namespace: RootNamespaceOption = None,
+) -> None:
+    """Check an access matrix kept in git: exit 1 when a request's outcome differs."""
+    linter = _linter(config, isolated, root_namespace)
+    results = []
+    for file in files:
+        request_file = load_request_file(file)
+        if request_file.manifests is not None:
+            base = request_file.path.parent
+            paths = [str(base / p) for p in request_file.manifests]
+        else:
+            paths = list(manifests or linter.settings.paths)
+        results += decide(load_model(linter, paths), request_file.requests)
+    if not any(r.request.expect is not None for r in results):
+        raise UsageError("no request has an 'expect': nothing to test")
+    write_test_report(results, sys.stdout)
+    raise typer.Exit(EXIT_OK if all(r.passed for r in results) else EXIT_FINDINGS)
 
 
 @app.command("rules")

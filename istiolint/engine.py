@@ -13,6 +13,7 @@ from istiolint.config import Settings
 from istiolint.context import CheckContext
 from istiolint.findings import Finding
 from istiolint.globs import PathMatcher
+from istiolint.model.kube import MODEL_KINDS
 from istiolint.positions import FILE_START
 from istiolint.resources import Resource, extract_resources
 from istiolint.rules import Detection, Registry
@@ -77,8 +78,8 @@ class Linter:
 
     def wants(self, api_version: str | None, kind: str | None) -> bool:
         """Documents worth converting; everything else is parsed for syntax only."""
-        if kind is not None and (kind.endswith(LIST_KIND_SUFFIX) or
-                                 any(kind == k for _, k in self.schemas.kinds)):
+        if kind is not None and (kind.endswith(LIST_KIND_SUFFIX) or kind in MODEL_KINDS
+                                 or any(kind == k for _, k in self.schemas.kinds)):
             return True
         group = api_version.rpartition("/")[0] if isinstance(api_version, str) else ""
         return group.endswith(".istio.io")

@@ -1,0 +1,1 @@
+"""Istio's authorization semantics: requests, matchers and the decision procedure."""

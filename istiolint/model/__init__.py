@@ -1,0 +1,1 @@
+"""The mesh model: namespaces, workloads, Services and the security policies that apply."""

@@ -1,0 +1,196 @@
+"""The mesh model: which policies apply to a workload, and how its ports are reached.
+
+Selection follows istiod for sidecars and classic gateways: a policy applies to a workload
+when it lives in the root namespace or in the workload's namespace, has no ``targetRef(s)``
+(sidecars ignore those), and its selector labels are a subset of the workload's labels (no
+selector, or an empty one, selects every workload in scope).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from istiolint.model.kube import Namespace, Service, Workload, kube_objects
+from istiolint.model.security import (
+    SECURITY_GROUP,
+    AuthorizationPolicy,
+    PeerAuthentication,
+    Policy,
+    RequestAuthentication,
+    authorization_policy,
+    peer_authentication,
+    request_authentication,
+)
+from istiolint.resources import Resource
+
+HTTP_PROTOCOLS = frozenset({"http", "http2", "grpc", "grpc-web", "h2c"})
+# Service port protocols Istio proxies as opaque TCP (tls and https are TLS passthrough)
+TCP_PROTOCOLS = frozenset({"tcp", "tls", "https", "mongo", "mysql", "redis"})
+
+
+def labels_match(selector: Mapping[str, str] | None, labels: Mapping[str, str]) -> bool:
+    return not selector or all(labels.get(k) == v for k, v in selector.items())
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a request goes: a namespace and pod labels, and the workload when it is known."""
+
+    namespace: str
+    labels: Mapping[str, str]
+    workload: Workload | None = None
+
+    def describe(self) -> str:
+        if self.workload is not None:
+            return f"{self.workload.kind} {self.workload.key}"
+        labels = ",".join(f"{k}={v}" for k, v in sorted(self.labels.items()))
+        return f"pods {{{labels}}} in namespace {self.namespace}"
+
+
+@dataclass(frozen=True)
+class PeerAuthenticationResult:
+    mode: str  # STRICT, PERMISSIVE or DISABLE
+    decided_by: PeerAuthentication | None
+    level: str  # "port", "workload", "namespace", "mesh" or "default"
+    ambiguous: tuple[PeerAuthentication, ...] = ()
+
+
+@dataclass(frozen=True)
+class PortProtocol:
+    protocol: str  # "http", "tcp" or "auto" (no Service declares it: Istio sniffs)
+    services: tuple[str, ...] = ()
+    conflicting: bool = False
+
+
+@dataclass
+class MeshModel:
+    root_namespace: str = "istio-system"
+    namespaces: dict[str, Namespace] = field(default_factory=dict)
+    workloads: dict[str, Workload] = field(default_factory=dict)
+    services: list[Service] = field(default_factory=list)
+    authorization_policies: list[AuthorizationPolicy] = field(default_factory=list)
+    request_authentications: list[RequestAuthentication] = field(default_factory=list)
+    peer_authentications: list[PeerAuthentication] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, resources: Iterable[Resource], root_namespace: str = "istio-system"
+              ) -> MeshModel:
+        model = cls(root_namespace)
+        resources = list(resources)
+        for obj in kube_objects(resources):
+            if isinstance(obj, Namespace):
+                model.namespaces[obj.name] = obj
+            elif isinstance(obj, Workload):
+                model.workloads.setdefault(obj.key, obj)
+            else:
+                model.services.append(obj)
+        for resource in resources:
+            if resource.group != SECURITY_GROUP:
+                continue
+            if resource.kind == "AuthorizationPolicy":
+                model.authorization_policies.append(authorization_policy(resource))
+            elif resource.kind == "RequestAuthentication":
+                model.request_authentications.append(request_authentication(resource))
+            elif resource.kind == "PeerAuthentication":
+                model.peer_authentications.append(peer_authentication(resource))
+        return model
+
+    def target(self, namespace: str, labels: Mapping[str, str]) -> Target:
+        return Target(namespace, dict(labels))
+
+    def workload_target(self, key: str) -> Target | None:
+        workload = self.workloads.get(key)
+        if workload is None:
+            return None
+        return Target(workload.namespace, workload.labels, workload)
+
+    def _applies(self, policy: Policy, target: Target) -> bool:
+        if policy.has_target_refs:
+            return False
+        if policy.namespace not in (self.root_namespace, target.namespace):
+            return False
+        return labels_match(policy.selector, target.labels)
+
+    def authorization_policies_for(self, target: Target) -> list[AuthorizationPolicy]:
+        return [p for p in self.authorization_policies if self._applies(p, target)]
+
+    def request_authentications_for(self, target: Target) -> list[RequestAuthentication]:
+        return [p for p in self.request_authentications if self._applies(p, target)]
+
+    def peer_authentication_for(self, target: Target, port: int | None
+                                ) -> PeerAuthenticationResult:
+        """Narrowest wins: port > workload > namespace > mesh > PERMISSIVE; UNSET inherits.
+
+        A selector policy in the root namespace is ignored, as istiod does. Several policies at
+        one level are ambiguous: istiod keeps the oldest, which a repository cannot tell.
+        """
+        root = self.root_namespace
+        workload_level = [p for p in self.peer_authentications if p.selector
+                          and p.namespace == target.namespace != root
+                          and labels_match(p.selector, target.labels)]
+        namespace_level = [p for p in self.peer_authentications if not p.selector
+                           and p.namespace == target.namespace != root]
+        mesh_level = [p for p in self.peer_authentications if not p.selector
+                      and p.namespace == root]
+        result = PeerAuthenticationResult("PERMISSIVE", None, "default")
+        for level, candidates in (("mesh", mesh_level), ("namespace", namespace_level),
+                                  ("workload", workload_level)):
+            if not candidates:
+                continue
+            chosen = sorted(candidates, key=lambda p: p.name)[0]
+            ambiguous = tuple(candidates) if len(candidates) > 1 else ()
+            if chosen.mode != "UNSET":
+                result = PeerAuthenticationResult(chosen.mode, chosen, level, ambiguous)
+            if level == "workload" and port is not None:
+                port_mode = chosen.port_modes.get(port, "UNSET")
+                if port_mode != "UNSET":
+                    result = PeerAuthenticationResult(port_mode, chosen, "port", ambiguous)
+        return result
+
+    def services_for(self, target: Target) -> list[Service]:
+        return [s for s in self.services if s.namespace == target.namespace and s.selector
+                and labels_match(s.selector, target.labels)]
+
+    def port_protocol(self, target: Target, port: int) -> PortProtocol:
+        """The protocol Istio gives the workload port, from the Services that select it."""
+        found: dict[str, str] = {}
+        for service in self.services_for(target):
+            for service_port in service.ports:
+                if _targets(service_port.target_port, service_port.port, port, target):
+                    found[f"{service.namespace}/{service.name}:{service_port.port}"] = \
+                        _protocol(service_port.app_protocol, service_port.name,
+                                  service_port.protocol)
+        protocols = set(found.values())
+        if not found:
+            return PortProtocol("auto")
+        names = tuple(sorted(found))
+        if len(protocols) > 1:
+            return PortProtocol("auto", names, conflicting=True)
+        return PortProtocol(protocols.pop(), names)
+
+
+def _targets(target_port: int | str | None, service_port: int, port: int, target: Target
+             ) -> bool:
+    if target_port is None:
+        return service_port == port
+    if isinstance(target_port, int):
+        return target_port == port
+    if target.workload is None:
+        return False
+    return any(p.name == target_port and p.port == port for p in target.workload.ports)
+
+
+def _protocol(app_protocol: str | None, name: str | None, transport: str) -> str:
+    if transport.upper() == "UDP":
+        return "udp"
+    declared = (app_protocol or (name or "").split("-", 1)[0]).lower()
+    if declared in HTTP_PROTOCOLS:
+        return "http"
+    if declared in TCP_PROTOCOLS:
+        return "tcp"
+    return "auto"
+
+
+def sorted_policies(policies: Sequence[AuthorizationPolicy]) -> list[AuthorizationPolicy]:
+    return sorted(policies, key=lambda p: (p.namespace, p.name))

@@ -1,0 +1,126 @@
+"""Typed views of the three Istio security kinds, tolerant of the malformed data schema
+validation reports separately."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from istiolint.model.kube import namespace_of, string_map
+from istiolint.resources import Resource
+
+SECURITY_GROUP = "security.istio.io"
+DRY_RUN_ANNOTATION = "istio.io/dry-run"
+ACTIONS = ("ALLOW", "DENY", "AUDIT", "CUSTOM")
+MTLS_MODES = ("UNSET", "DISABLE", "PERMISSIVE", "STRICT")
+
+
+def _selector(spec: Mapping[str, Any]) -> Mapping[str, str] | None:
+    """The selector's labels; None (or an empty map) selects every workload in scope."""
+    selector = spec.get("selector")
+    if not isinstance(selector, Mapping):
+        return None
+    return string_map(selector.get("matchLabels"))
+
+
+def _has_target_refs(spec: Mapping[str, Any]) -> bool:
+    refs = spec.get("targetRefs")
+    return isinstance(spec.get("targetRef"), Mapping) or (isinstance(refs, list) and bool(refs))
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What every security policy has: where it lives and which workloads it selects."""
+
+    resource: Resource
+    namespace: str
+    name: str
+    selector: Mapping[str, str] | None
+    has_target_refs: bool
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+@dataclass(frozen=True)
+class AuthorizationPolicy(Policy):
+    action: str
+    rules: Sequence[Any] | None  # None: no `rules`; a rule may be malformed (not a map)
+    provider: str | None
+    dry_run: bool
+
+
+@dataclass(frozen=True)
+class JwtRule:
+    index: int
+    issuer: str
+    jwks_uri: str | None
+    jwks: str | None
+    audiences: tuple[str, ...]
+    space_delimited_claims: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RequestAuthentication(Policy):
+    jwt_rules: tuple[JwtRule, ...]
+
+
+@dataclass(frozen=True)
+class PeerAuthentication(Policy):
+    mode: str
+    port_modes: Mapping[int, str]
+
+
+def _base(resource: Resource) -> dict[str, Any]:
+    spec = resource.spec
+    return {"resource": resource, "namespace": namespace_of(resource),
+            "name": resource.ref.name, "selector": _selector(spec),
+            "has_target_refs": _has_target_refs(spec)}
+
+
+def authorization_policy(resource: Resource) -> AuthorizationPolicy:
+    spec = resource.spec
+    action = spec.get("action") or "ALLOW"
+    rules = spec.get("rules")
+    provider = spec.get("provider")
+    dry_run = str(resource.annotations.get(DRY_RUN_ANNOTATION, "")).lower() in ("true", "1", "t")
+    return AuthorizationPolicy(
+        **_base(resource), action=str(action),
+        rules=rules if isinstance(rules, list) and rules else None,
+        provider=str(provider.get("name")) if isinstance(provider, Mapping) else None,
+        dry_run=dry_run and action in ("ALLOW", "DENY"))
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    return tuple(str(v) for v in value) if isinstance(value, list) else ()
+
+
+def request_authentication(resource: Resource) -> RequestAuthentication:
+    rules = []
+    raw_rules = resource.spec.get("jwtRules")
+    for index, rule in enumerate(raw_rules if isinstance(raw_rules, list) else []):
+        if not isinstance(rule, Mapping):
+            continue
+        jwks_uri = rule.get("jwksUri") or rule.get("jwks_uri")
+        rules.append(JwtRule(
+            index, str(rule.get("issuer") or ""), str(jwks_uri) if jwks_uri else None,
+            str(rule["jwks"]) if rule.get("jwks") else None, _strings(rule.get("audiences")),
+            _strings(rule.get("spaceDelimitedClaims"))))
+    return RequestAuthentication(**_base(resource), jwt_rules=tuple(rules))
+
+
+def _mode(value: Any) -> str:
+    mode = value.get("mode") if isinstance(value, Mapping) else None
+    return mode if mode in MTLS_MODES else "UNSET"
+
+
+def peer_authentication(resource: Resource) -> PeerAuthentication:
+    spec = resource.spec
+    ports: dict[int, str] = {}
+    port_level = spec.get("portLevelMtls")
+    for port, setting in (port_level.items() if isinstance(port_level, Mapping) else ()):
+        if str(port).isdigit():
+            ports[int(port)] = _mode(setting)
+    return PeerAuthentication(**_base(resource), mode=_mode(spec.get("mtls")), port_modes=ports)
