@@ -9,7 +9,7 @@ line and column when, and only when, a finding needs it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,7 +31,10 @@ _COLLECTION_TAGS = {TAG_PREFIX + "map", TAG_PREFIX + "seq", TAG_PREFIX + "omap"}
 MAX_DEPTH = 200
 MAX_EXPANDED_NODES = 500_000
 
-WantsDocument = Callable[[str | None, str | None], bool]
+# What to convert of a document: nothing (False), everything (True), or only some fields: a
+# map from key to a nested projection (applied to every item of a list)
+Projection = bool | Mapping[str, "Projection"]
+WantsDocument = Callable[[str | None, str | None], Projection]
 
 
 @dataclass(frozen=True)
@@ -78,12 +81,19 @@ class _NodeLoader(_DeferredTyping, _Parser):
     pass
 
 
+# first characters of the plain scalars YAML may read as something else than a string
+_TYPED_FIRST_CHARS = frozenset(c for c in yaml.resolver.Resolver.yaml_implicit_resolvers if c)
+
+
 def _tag(node: Node) -> str:
     """The node's tag, resolving a plain scalar's implicit type (``yes``, ``0x1F``, ``~``)."""
-    if node.tag == PLAIN:
-        tag: str = _RESOLVER.resolve(ScalarNode, node.value, (True, False))  # type: ignore[no-untyped-call]
-        return tag
-    return str(node.tag)
+    if node.tag != PLAIN:
+        return str(node.tag)
+    value = node.value
+    if value and value[0] not in _TYPED_FIRST_CHARS:
+        return STR
+    tag: str = _RESOLVER.resolve(ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
+    return tag
 
 
 def _is_merge_key(node: Node) -> bool:
@@ -169,11 +179,12 @@ def parse_stream(text: str, wants: WantsDocument) -> ParsedStream:
         for index, root in enumerate(_nodes(loader, text, result)):
             result.total_documents += 1
             api_version, kind = _identity(root)
-            if not wants(api_version, kind):
+            projection = wants(api_version, kind)
+            if projection is False:
                 continue
             converter = _Converter()
             try:
-                data = converter.convert(root, 0)
+                data = converter.convert(root, 0, projection)
             except _TooLarge as exc:
                 result.problems.append(LoadProblem("IL006", node_position(root), exc.args[0]))
                 continue
@@ -241,9 +252,11 @@ class _Converter:
         self._seen: dict[int, tuple[Any, int]] = {}
         self._expanded = 0
 
-    def convert(self, node: Node, depth: int) -> Any:
+    def convert(self, node: Node, depth: int, projection: Projection = True) -> Any:
         if depth > MAX_DEPTH:
             raise _TooLarge({"reason": f"it nests deeper than {MAX_DEPTH} levels"})
+        if projection is not True:
+            return self._project(node, depth, projection)
         shared = self._seen.get(id(node))
         if shared is not None:  # an alias: reuse the value, but count what it expands to
             self._grow(shared[1])
@@ -260,6 +273,21 @@ class _Converter:
             value = self._mapping(node, depth)
         self._seen[id(node)] = (value, self._expanded - before)
         return value
+
+    def _project(self, node: Node, depth: int, projection: Projection) -> Any:
+        """Convert only the fields a projection names (no alias sharing: projections are
+        small)."""
+        self._grow(1)
+        if isinstance(node, SequenceNode):
+            return [self.convert(item, depth + 1, projection) for item in node.value]
+        if not isinstance(node, MappingNode) or not isinstance(projection, Mapping):
+            return self.convert(node, depth) if isinstance(node, ScalarNode) else None
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, ScalarNode) else ""
+            if key in projection and projection[key] is not False:
+                out[key] = self.convert(value_node, depth + 1, projection[key])
+        return out
 
     def _grow(self, count: int) -> None:
         self._expanded += count

@@ -13,7 +13,8 @@ from istiolint.config import Settings
 from istiolint.context import CheckContext
 from istiolint.findings import Finding
 from istiolint.globs import PathMatcher
-from istiolint.model.kube import MODEL_KINDS
+from istiolint.documents import Projection
+from istiolint.model.kube import MODEL_PROJECTIONS
 from istiolint.positions import FILE_START
 from istiolint.resources import Resource, extract_resources
 from istiolint.rules import Detection, Registry
@@ -75,14 +76,22 @@ class Linter:
         self.cwd = cwd
         self.selection = RuleSelection(registry, settings, cwd)
         self.schemas = SchemaStore(settings.istio_version)
+        self._istio_kinds = frozenset(kind for _, kind in self.schemas.kinds)
+        # workloads, Services and Namespaces are read only when something uses the mesh model
+        self.with_model = any(getattr(loaded.check, "needs_model", False)
+                              for loaded in registry.checks
+                              if any(d.code in self.selection.enabled for d in loaded.check.rules))
 
-    def wants(self, api_version: str | None, kind: str | None) -> bool:
-        """Documents worth converting; everything else is parsed for syntax only."""
-        if kind is not None and (kind.endswith(LIST_KIND_SUFFIX) or kind in MODEL_KINDS
-                                 or any(kind == k for _, k in self.schemas.kinds)):
-            return True
+    def wants(self, api_version: str | None, kind: str | None) -> Projection:
+        """What to convert of a document; everything else is parsed for syntax only."""
         group = api_version.rpartition("/")[0] if isinstance(api_version, str) else ""
-        return group.endswith(".istio.io")
+        if group.endswith(".istio.io"):
+            return True
+        if kind is None:
+            return False
+        if kind.endswith(LIST_KIND_SUFFIX) or kind in self._istio_kinds:
+            return True
+        return MODEL_PROJECTIONS.get(kind, False) if self.with_model else False
 
     def load(self, inputs: Inputs) -> tuple[list[SourceFile], list[Skipped], set[str]]:
         exclude = PathMatcher(self.settings.exclude)
@@ -90,13 +99,13 @@ class Linter:
         reported = discover(named, self.cwd, exclude, use_git=inputs.use_git)
         context = discover([p for p in inputs.context if p != STDIN], self.cwd, exclude,
                            use_git=inputs.use_git) if inputs.context else None
-        sources = []
         report_paths = {display_path(p, self.cwd) for p in reported.files}
         files = list(reported.files)
         if context is not None:
             files += [p for p in context.files if p not in set(reported.files)]
-        for path in files:
-            sources.append(read_source(path, display_path(path, self.cwd), self.wants))
+        with _cyclic_gc_paused():
+            sources = [read_source(path, display_path(path, self.cwd), self.wants)
+                       for path in files]
         if STDIN in inputs.paths:
             sources.append(parse_source(inputs.stdin or b"", inputs.stdin_filename, self.wants))
             report_paths.add(inputs.stdin_filename)
@@ -104,8 +113,7 @@ class Linter:
         return sources, skipped, report_paths
 
     def lint(self, inputs: Inputs) -> LintResult:
-        with _cyclic_gc_paused():
-            sources, skipped, report_paths = self.load(inputs)
+        sources, skipped, report_paths = self.load(inputs)
         resources = [r for source in sources for r in extract_resources(source)]
         context = CheckContext(sources, resources, self.settings, self.schemas)
         detections = list(self._detect(context))

@@ -125,7 +125,8 @@ class Check(Protocol):
     """A detector. ``rules`` documents every code that ``run`` may report.
 
     A check may also define ``defers_to``: rule codes or prefixes whose finding on the same
-    object and field makes this check's finding redundant (it is then dropped).
+    object and field makes this check's finding redundant (it is then dropped); and
+    ``needs_model = True`` when it reads the mesh model (workloads, Services, Namespaces).
     """
 
     rules: Sequence[RuleDoc]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ from istiolint.report import printable
 from istiolint.resources import extract_resources
 
 FORMAT_VERSION = 1
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,10 @@ class RequestFile:
 
 def load_request_file(path: Path) -> RequestFile:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text) if path.suffix == ".json" else yaml.load(text, Loader=_SAFE_LOADER)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: not valid JSON: {exc}") from exc
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
     except yaml.YAMLError as exc:
@@ -43,14 +48,15 @@ def load_request_file(path: Path) -> RequestFile:
         raise UsageError(f"{path}: 'manifests' must be a list of paths")
     requests = tuple(parse_request(item, f"{path}: requests[{index}]")
                      for index, item in enumerate(data["requests"]))
-    names = [r.name for r in requests if r.name]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
+    counts = Counter(r.name for r in requests if r.name)
+    duplicates = sorted(name for name, count in counts.items() if count > 1)
     if duplicates:
         raise UsageError(f"{path}: duplicate request names: {', '.join(duplicates)}")
     return RequestFile(path, tuple(manifests) if manifests is not None else None, requests)
 
 
 def load_model(linter: Linter, paths: Sequence[str]) -> MeshModel:
+    linter.with_model = True
     try:
         sources, _, _ = linter.load(Inputs(list(paths)))
     except FileNotFoundError as exc:
@@ -105,9 +111,9 @@ def result_json(result: Result) -> dict[str, Any]:
 
 
 def write_json(results: Sequence[Result], stream: TextIO) -> None:
-    json.dump({"version": FORMAT_VERSION, "results": [result_json(r) for r in results]},
-              stream, indent=2, ensure_ascii=False)
-    stream.write("\n")
+    stream.write(json.dumps({"version": FORMAT_VERSION,
+                             "results": [result_json(r) for r in results]},
+                            indent=2, ensure_ascii=False) + "\n")
 
 
 def describe_request(request: Request) -> str:

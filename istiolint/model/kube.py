@@ -89,6 +89,30 @@ _POD_TEMPLATES: dict[str, tuple[str, ...]] = {
 WORKLOAD_KINDS = frozenset(_POD_TEMPLATES)
 MODEL_KINDS = WORKLOAD_KINDS | {"Namespace", "Service"}
 
+_IDENTITY: dict[str, Any] = {"apiVersion": True, "kind": True, "metadata": True}
+_POD_TEMPLATE = {"metadata": {"labels": True},
+                 "spec": {"serviceAccountName": True, "serviceAccount": True,
+                          "containers": {"name": True, "ports": True}}}
+
+
+def _nest(path: tuple[str, ...], leaf: dict[str, Any]) -> dict[str, Any]:
+    for step in reversed(path):
+        leaf = {step: leaf}
+    return leaf
+
+
+def _projection(kind: str) -> dict[str, Any]:
+    if kind in ("Namespace", "Service"):
+        return {**_IDENTITY, "spec": {"selector": True, "ports": True}}
+    path = _POD_TEMPLATES[kind]
+    if not path:  # a Pod is its own template
+        return {**_IDENTITY, "metadata": True, "spec": _POD_TEMPLATE["spec"]}
+    return {**_IDENTITY, **_nest(path, _POD_TEMPLATE)}
+
+
+# The fields the model reads of each kind: the rest of these documents is never converted.
+MODEL_PROJECTIONS: dict[str, dict[str, Any]] = {kind: _projection(kind) for kind in MODEL_KINDS}
+
 
 def namespace_of(resource: Resource) -> str:
     return resource.ref.namespace or DEFAULT_NAMESPACE

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from istiolint.model.kube import Namespace, Service, Workload, kube_objects
 from istiolint.model.security import (
@@ -24,6 +25,7 @@ from istiolint.model.security import (
 )
 from istiolint.resources import Resource
 
+T = TypeVar("T", AuthorizationPolicy, RequestAuthentication, PeerAuthentication, Service)
 HTTP_PROTOCOLS = frozenset({"http", "http2", "grpc", "grpc-web", "h2c"})
 # Service port protocols Istio proxies as opaque TCP (tls and https are TLS passthrough)
 TCP_PROTOCOLS = frozenset({"tcp", "tls", "https", "mongo", "mysql", "redis"})
@@ -72,6 +74,8 @@ class MeshModel:
     authorization_policies: list[AuthorizationPolicy] = field(default_factory=list)
     request_authentications: list[RequestAuthentication] = field(default_factory=list)
     peer_authentications: list[PeerAuthentication] = field(default_factory=list)
+    _by_namespace: dict[tuple[type, str], list[Policy | Service]] = field(
+        default_factory=dict, repr=False)
 
     @classmethod
     def build(cls, resources: Iterable[Resource], root_namespace: str = "istio-system"
@@ -94,7 +98,18 @@ class MeshModel:
                 model.request_authentications.append(request_authentication(resource))
             elif resource.kind == "PeerAuthentication":
                 model.peer_authentications.append(peer_authentication(resource))
+        indexed: list[Policy | Service] = [
+            *model.authorization_policies, *model.request_authentications,
+            *model.peer_authentications, *model.services]
+        for item in indexed:
+            model._by_namespace.setdefault((type(item), item.namespace), []).append(item)
         return model
+
+    def _in(self, kind: type[T], *namespaces: str) -> list[T]:
+        found: list[T] = []
+        for namespace in dict.fromkeys(namespaces):
+            found += self._by_namespace.get((kind, namespace), [])  # type: ignore[arg-type]
+        return found
 
     def target(self, namespace: str, labels: Mapping[str, str]) -> Target:
         return Target(namespace, dict(labels))
@@ -113,10 +128,12 @@ class MeshModel:
         return labels_match(policy.selector, target.labels)
 
     def authorization_policies_for(self, target: Target) -> list[AuthorizationPolicy]:
-        return [p for p in self.authorization_policies if self._applies(p, target)]
+        scope = self._in(AuthorizationPolicy, self.root_namespace, target.namespace)
+        return [p for p in scope if self._applies(p, target)]
 
     def request_authentications_for(self, target: Target) -> list[RequestAuthentication]:
-        return [p for p in self.request_authentications if self._applies(p, target)]
+        scope = self._in(RequestAuthentication, self.root_namespace, target.namespace)
+        return [p for p in scope if self._applies(p, target)]
 
     def peer_authentication_for(self, target: Target, port: int | None
                                 ) -> PeerAuthenticationResult:
@@ -126,13 +143,13 @@ class MeshModel:
         one level are ambiguous: istiod keeps the oldest, which a repository cannot tell.
         """
         root = self.root_namespace
-        workload_level = [p for p in self.peer_authentications if p.selector
+        candidates = self._in(PeerAuthentication, root, target.namespace)
+        workload_level = [p for p in candidates if p.selector
                           and p.namespace == target.namespace != root
                           and labels_match(p.selector, target.labels)]
-        namespace_level = [p for p in self.peer_authentications if not p.selector
+        namespace_level = [p for p in candidates if not p.selector
                            and p.namespace == target.namespace != root]
-        mesh_level = [p for p in self.peer_authentications if not p.selector
-                      and p.namespace == root]
+        mesh_level = [p for p in candidates if not p.selector and p.namespace == root]
         result = PeerAuthenticationResult("PERMISSIVE", None, "default")
         for level, candidates in (("mesh", mesh_level), ("namespace", namespace_level),
                                   ("workload", workload_level)):
@@ -149,8 +166,8 @@ class MeshModel:
         return result
 
     def services_for(self, target: Target) -> list[Service]:
-        return [s for s in self.services if s.namespace == target.namespace and s.selector
-                and labels_match(s.selector, target.labels)]
+        return [s for s in self._in(Service, target.namespace)
+                if s.selector and labels_match(s.selector, target.labels)]
 
     def port_protocol(self, target: Target, port: int) -> PortProtocol:
         """The protocol Istio gives the workload port, from the Services that select it."""

@@ -51,5 +51,4 @@ def result_json(result: LintResult) -> dict[str, Any]:
 
 
 def report(result: LintResult, stream: TextIO, options: ReportOptions) -> None:
-    json.dump(result_json(result), stream, indent=2, ensure_ascii=False)
-    stream.write("\n")
+    stream.write(json.dumps(result_json(result), indent=2, ensure_ascii=False) + "\n")
