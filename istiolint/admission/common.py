@@ -14,8 +14,9 @@ from istiolint.admission.fields import (
     string,
     string_map,
 )
-from istiolint.admission.golang import parse_bool_error, quote
 from istiolint.admission.problems import Path, Report
+from istiolint.golang.errors import GoError
+from istiolint.golang.strconv import parse_bool, quote
 
 AUTHORIZATION_POLICY = "AuthorizationPolicy"
 REQUEST_AUTHENTICATION = "RequestAuthentication"
@@ -74,8 +75,9 @@ def check_metadata(obj: Obj, kind: str, action: MaybeStr | None, report: Report)
         if action in ("ALLOW", "DENY"):
             setting = "" if value is None else value
             if isinstance(setting, str):
-                error = parse_bool_error(setting)
-                if error is not None:
+                try:
+                    parse_bool(setting)
+                except GoError as error:
                     return stop(
                         DRY_RUN,
                         f"{where} has annotation {DRY_RUN} with invalid value ({setting}): {error}",

@@ -32,7 +32,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from istiolint.admission.golang import quote, quote_byte
+from istiolint.golang.strconv import quote, quote_char
 
 # ---------------------------------------------------------------------------------------------
 # JSON syntax, with Go's error texts
@@ -57,7 +57,7 @@ class _Scanner:
         self.pos = 0
 
     def fail(self, byte: int, context: str) -> JSONSyntaxError:
-        return JSONSyntaxError(f"invalid character {quote_byte(byte)} {context}")
+        return JSONSyntaxError(f"invalid character {quote_char(byte)} {context}")
 
     def peek(self) -> int | None:
         return self.data[self.pos] if self.pos < len(self.data) else None
@@ -78,9 +78,9 @@ class _Scanner:
     def literal(self, word: bytes) -> None:
         name = word.decode()
         for expected in word[1:]:
-            byte = self.take(f"in literal {name} (expecting {quote_byte(expected)})")
+            byte = self.take(f"in literal {name} (expecting {quote_char(expected)})")
             if byte != expected:
-                raise self.fail(byte, f"in literal {name} (expecting {quote_byte(expected)})")
+                raise self.fail(byte, f"in literal {name} (expecting {quote_char(expected)})")
 
     def string(self) -> None:
         # The opening quote has been consumed.

@@ -7,10 +7,11 @@ from collections.abc import Mapping
 
 from istiolint.admission.common import check_selection
 from istiolint.admission.fields import Obj, message_list, string, string_list
-from istiolint.admission.golang import parse_duration
 from istiolint.admission.jwks import parse_jwks
 from istiolint.admission.problems import Path, Report
 from istiolint.admission.urls import jwks_uri_error
+from istiolint.golang.durations import parse_duration
+from istiolint.golang.errors import GoError
 
 _STRICT_HEADER_NAME = re.compile(r"[-_A-Za-z0-9]+")
 _MILLISECOND = 1_000_000  # in nanoseconds
@@ -30,8 +31,9 @@ def _check_timeout(rule: Obj, path: Path, report: Report) -> None:
     value = rule.get("timeout")
     if not isinstance(value, str):
         return  # unset, or not a duration string (a schema error)
-    duration = parse_duration(value)
-    if duration is None:
+    try:
+        duration = parse_duration(value)
+    except GoError:
         return  # the protobuf decoder would reject it: a schema error, reported elsewhere
     if duration < _MILLISECOND:
         report.error((*path, "timeout"), "duration must be greater than 1ms")

@@ -11,8 +11,10 @@ import re
 from dataclasses import dataclass
 
 from istiolint.admission.fields import StrList
-from istiolint.admission.golang import byte_len, multierror_text, parse_uint, quote
-from istiolint.admission.netaddr import addr_ok, prefix_error
+from istiolint.golang.errors import GoError, multierror_text
+from istiolint.golang.netip import parse_addr, parse_prefix
+from istiolint.golang.strconv import parse_uint, quote
+from istiolint.golang.text import byte_len
 
 
 @dataclass(frozen=True)
@@ -121,11 +123,15 @@ def validate_ips(values: StrList) -> list[Issue]:
     issues: list[Issue] = []
     for index, text in values.texts():
         if "/" in text:
-            error = prefix_error(text)
-            if error is not None:
+            try:
+                parse_prefix(text)
+            except GoError as error:
                 issues.append(Issue(f"bad CIDR range ({text}): {error}", index))
-        elif not addr_ok(text):
-            issues.append(Issue(f"bad IP address ({text})", index))
+        else:
+            try:
+                parse_addr(text)
+            except GoError:
+                issues.append(Issue(f"bad IP address ({text})", index))
     return issues
 
 
@@ -133,9 +139,13 @@ def validate_ports(values: StrList) -> list[Issue]:
     """Every element must be a decimal port number no greater than 65535."""
     issues: list[Issue] = []
     for index, text in values.texts():
-        number, error = parse_uint(text, 32)
-        if error is not None or (number is not None and number > 65535):
-            issues.append(Issue(f"bad port ({text}): {error or '<nil>'}", index))
+        try:
+            number = parse_uint(text, 32)
+        except GoError as error:
+            issues.append(Issue(f"bad port ({text}): {error}", index))
+            continue
+        if number > 65535:
+            issues.append(Issue(f"bad port ({text}): <nil>", index))
     return issues
 
 

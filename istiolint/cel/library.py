@@ -20,7 +20,10 @@ from typing import TypeGuard, cast
 from celpy import celtypes
 from celpy.evaluation import CELEvalError, CELFunction, Result, base_functions
 
-from istiolint.cel.golang import GoError, parse_duration, parse_int, parse_request_uri_scheme
+from istiolint.golang.durations import parse_duration
+from istiolint.golang.errors import GoError
+from istiolint.golang.strconv import parse_int
+from istiolint.golang.urls import parse_request_uri
 
 __all__ = ["KNOWN_FUNCTIONS", "Url", "kubernetes_functions"]
 
@@ -33,6 +36,9 @@ class Url:
 
 
 _NANOS = 1_000_000_000
+# Go 1.26's default urlstrictcolons=1: the first colon of an http(s) host starts the port
+# (so "https://a:b:c/" is not a URL).
+_STRICT_COLONS = True
 
 
 def kubernetes_functions(errors: list[str]) -> dict[str, CELFunction]:
@@ -46,16 +52,17 @@ def kubernetes_functions(errors: list[str]) -> dict[str, CELFunction]:
         if not isinstance(arg, str):
             raise TypeError("no such overload")
         try:
-            # An opaque value for cel-python: only getScheme() reads it.
-            return cast(Result, Url(parse_request_uri_scheme(str(arg))))
+            parsed = parse_request_uri(str(arg), strict_colons=_STRICT_COLONS)
         except GoError as err:
             return fail(f"URL parse error during conversion from string: {err}")
+        # An opaque value for cel-python: only getScheme() reads it.
+        return cast(Result, Url(parsed.scheme))
 
     def is_url(arg: Result) -> Result:
         if not isinstance(arg, str):
             raise TypeError("no such overload")
         try:
-            parse_request_uri_scheme(str(arg))
+            parse_request_uri(str(arg), strict_colons=_STRICT_COLONS)
         except GoError:
             return celtypes.BoolType(False)
         return celtypes.BoolType(True)

@@ -11,7 +11,6 @@ import pytest
 import yaml
 
 from istiolint.cel import CANNOT_EVALUATE, CelValidator, CelViolation, observed_fields
-from istiolint.cel.golang import GoError, parse_request_uri_scheme
 
 UPSTREAM = Path(__file__).parents[2].parent / "shared" / "upstream" / "istio"
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -468,40 +467,6 @@ def test_boolean_additional_properties_mean_no_schema() -> None:
     ]
     schema = {"type": "object", "additionalProperties": True}
     assert CelValidator().violations(schema, {"a": "*"}) == []
-
-
-@pytest.mark.parametrize(
-    ("raw", "scheme"),
-    [
-        ("*", ""),
-        ("/path?q", ""),
-        ("mailto:someone@example.com", "mailto"),
-        ("http://[fe80::1%25en0]:8080/", "http"),
-        ("https://user:p@ss@example.com/", "https"),
-        ("redis://a:1,b:2/", "redis"),  # only http(s) need the first colon to start the port
-        ("http://exämple.com/", "http"),  # non-ASCII host bytes are allowed
-    ],
-)
-def test_go_request_uri_accepts(raw: str, scheme: str) -> None:
-    assert parse_request_uri_scheme(raw) == scheme
-
-
-@pytest.mark.parametrize(
-    ("raw", "error"),
-    [
-        ("../relative", "invalid URI for request"),
-        ("http://a[::1]/", "invalid IP-literal"),
-        ("http://[::1", "missing ']' in host"),
-        ("http://[zz]/", 'invalid host: ParseAddr("zz")'),
-        ("http://x%41/", 'invalid URL escape "%41"'),
-        ("http://us{er@x/", "net/url: invalid userinfo"),
-        ("http://x/\x7f", "net/url: invalid control character in URL"),
-    ],
-)
-def test_go_request_uri_rejects(raw: str, error: str) -> None:
-    with pytest.raises(GoError, match=r"^parse ") as caught:
-        parse_request_uri_scheme(raw)
-    assert error in str(caught.value)
 
 
 # --- the real CRDs ----------------------------------------------------------------------------
