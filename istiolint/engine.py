@@ -11,9 +11,9 @@ from pathlib import Path
 
 from istiolint.config import Settings
 from istiolint.context import CheckContext
+from istiolint.documents import Projection
 from istiolint.findings import Finding
 from istiolint.globs import PathMatcher
-from istiolint.documents import Projection
 from istiolint.model.kube import MODEL_PROJECTIONS
 from istiolint.positions import FILE_START
 from istiolint.resources import Resource, extract_resources

@@ -63,6 +63,16 @@ def _keys_loadable(rule: JwtRule) -> bool:
     return scheme in ("http", "https")
 
 
+def _claim_text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _claim_list(value: object) -> set[str]:
+    if isinstance(value, str):
+        return {value}
+    return {v for v in value if isinstance(v, str)} if isinstance(value, list) else set()
+
+
 class Evaluator:
     def __init__(self, model: MeshModel) -> None:
         self.model = model
@@ -97,15 +107,13 @@ class Evaluator:
             trace.append("mTLS: several PeerAuthentications at the same level ("
                          + ", ".join(p.key for p in peer.ambiguous) + "); istiod keeps the "
                          "oldest, which the repository cannot tell")
-        principal = None
-        if request.source is not None:
-            principal = request.source.principal
-            if peer.mode == "DISABLE" and principal:
-                trace.append("mTLS disabled: the peer identity is not available")
-                principal = None
-        elif peer.mode == "STRICT":
+        principal = request.source.principal if request.source is not None else None
+        if principal is None and peer.mode == "STRICT":
             return Verdict("DENY", None, "plaintext connection reset: STRICT mTLS requires a "
                            "client certificate", peer.decided_by)
+        if principal is not None and peer.mode == "DISABLE":
+            trace.append("mTLS disabled: the peer identity is not available")
+            principal = None
 
         attrs = Attributes(
             host=request.host, method=request.method,
@@ -158,6 +166,11 @@ class Evaluator:
                       ) -> tuple[Verdict | None, Identity | None]:
         authentications = self.model.request_authentications_for(target)
         token = request.jwt
+        if authentications and request.method == "OPTIONS" and request.header("origin") \
+                and request.header("access-control-request-method"):
+            trace.append("JWT: a CORS preflight (OPTIONS with Origin and "
+                         "Access-Control-Request-Method) is not checked")
+            return None, None
         if token is None:
             trace.append("JWT: no token" + ("" if authentications else
                                             " (and no RequestAuthentication applies)"))
@@ -180,20 +193,22 @@ class Evaluator:
                            "loaded: the jwtRule has no jwksUri or jwks and the issuer is not an "
                            "http(s) URL for OIDC discovery, so every token is rejected", ra,
                            rule.index), None
+        audiences = set(token.audiences) or _claim_list(token.claims.get("aud"))
         accepted = [(ra, rule) for ra, rule in loadable if not rule.audiences
-                    or set(rule.audiences) & set(token.audiences)]
+                    or set(rule.audiences) & audiences]
         if not accepted:
             ra, rule = loadable[0]
             return Verdict("DENY", 403, f"JWT audiences {list(token.audiences)} are not "
                            f"accepted (allowed: {list(rule.audiences)})", ra, rule.index), None
         ra, rule = accepted[0]
+        presenter = token.presenter or _claim_text(token.claims.get("azp"))
         space_delimited = frozenset(SPACE_DELIMITED_CLAIMS) | {
             claim for _, r in accepted for claim in r.space_delimited_claims}
         trace.append(f"JWT: valid for issuer {token.issuer!r} ({ra.key} jwtRules[{rule.index}])"
                      + ("" if any(r.jwks or r.jwks_uri for _, r in accepted) else
                         "; keys come from OIDC discovery at the issuer"))
-        return None, Identity(token.issuer, token.subject, token.audiences, token.claims,
-                              token.presenter, space_delimited)
+        return None, Identity(token.issuer, token.subject, tuple(sorted(audiences)),
+                              token.claims, presenter, space_delimited)
 
     def _rbac(self, policies: Sequence[AuthorizationPolicy], attrs: Attributes,
               trace: list[str]) -> Verdict:

@@ -25,7 +25,8 @@ class Jwt:
 
 @dataclass(frozen=True)
 class Peer:
-    """The client's mTLS identity and address. ``Request.source`` is None for plaintext."""
+    """The client's address and, over mTLS, its identity: a client without a principal (or
+    without a source at all) speaks plaintext."""
 
     principal: str | None = None
     ip: str | None = None
