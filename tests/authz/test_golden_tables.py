@@ -11,8 +11,11 @@ import yaml
 
 from istiolint.authz.evaluate import Evaluator
 from istiolint.authz.request import parse_request
+from istiolint.config import Settings
+from istiolint.engine import Inputs, Linter
 from istiolint.model.mesh import MeshModel
 from istiolint.resources import extract_resources
+from istiolint.rules import load_registry
 from istiolint.sources import parse_source
 
 CASES = Path(__file__).parent / "cases"
@@ -47,6 +50,15 @@ def test_request_outcome(model: MeshModel, raw: dict[str, Any]) -> None:
     assert verdict.satisfies(request.expect), (
         f"expected {request.expect}, got {verdict.decision} {verdict.status}: {verdict.reason}\n"
         f"why: {raw.get('why')}\n" + "\n".join(verdict.trace))
+
+
+@pytest.mark.parametrize(("stem", "table"), _tables(), ids=[stem for stem, _ in _tables()])
+def test_table_manifests_are_accepted_by_istio(stem: str, table: dict[str, Any]) -> None:
+    """The tables describe runtime behaviour of valid configuration only."""
+    linter = Linter(load_registry(), Settings(), Path.cwd())
+    text = yaml.safe_dump_all(table["manifests"], sort_keys=False).encode()
+    result = linter.lint(Inputs(["-"], stdin=text, stdin_filename=f"{stem}.yaml"))
+    assert [f"{f.code} {f.message}" for f in result.findings] == []
 
 
 def test_every_table_cites_its_sources() -> None:
