@@ -69,14 +69,17 @@ def discover(paths: Sequence[str], cwd: Path, exclude: PathMatcher, *,
         if root.is_file():
             _add(result, seen, root)
         elif root.is_dir():
+            prefix = len(str(root).rstrip(os.sep)) + 1
             for candidate in _walk(root, use_git=use_git):
-                relative = candidate.relative_to(root).as_posix()
+                relative = str(candidate)[prefix:]
+                if not relative or relative.startswith(".") or f"{os.sep}." in relative:
+                    continue
                 if exclude and exclude.matches(display_path(candidate, cwd)):
                     continue
                 reason = _unsafe_link(candidate, root)
                 if reason:
                     result.skipped.append(Skipped(display_path(candidate, cwd), reason))
-                elif relative and not any(part.startswith(".") for part in relative.split("/")):
+                else:
                     _add(result, seen, candidate)
         else:
             raise FileNotFoundError(f"no such file or directory: {raw}")
@@ -120,8 +123,11 @@ def _git_files(root: Path) -> list[Path] | None:
 
 
 def _unsafe_link(path: Path, root: Path) -> str | None:
-    """Why a path must not be read: a symlink loop, or a link that leaves the scanned tree."""
-    if not any(p.is_symlink() for p in [path, *path.parents] if p != root and root in p.parents):
+    """Why a path must not be read: a symlink loop, or a link that leaves the scanned tree.
+
+    Only the file itself can be a link: neither os.walk (without followlinks) nor git descend
+    into linked directories."""
+    if not path.is_symlink():
         return None
     try:
         target = path.resolve(strict=True)
@@ -129,6 +135,8 @@ def _unsafe_link(path: Path, root: Path) -> str | None:
         return "symlink loop or dangling symlink"
     if not target.is_relative_to(root.resolve()):
         return "symlink points outside the scanned directory"
+    if not target.is_file():
+        return "symlink to a directory (linked directories are not followed)"
     return None
 
 

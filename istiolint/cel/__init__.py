@@ -104,6 +104,8 @@ class CelValidator:
         self._functions = kubernetes_functions(self._errors)
         self._programs: dict[str, celpy.Runner | str] = {}  # rule -> program, or why not
         self._observed: dict[str, tuple[tuple[str, bool], ...] | None] = {}
+        # id(schema node) -> whether rules hang below it; schemas outlive the validator
+        self._subtree_has_rules: dict[int, bool] = {}
         # (rule, what the rule can observe of the value) -> outcome: rules are pure, and
         # policies repeat values
         self._outcomes: dict[tuple[str, str], bool | str] = {}
@@ -130,7 +132,7 @@ class CelValidator:
         found: list[CelViolation],
         reported: set[str],
     ) -> None:
-        if value is None or not type_matches(schema, value):
+        if value is None or not self._has_rules(schema) or not type_matches(schema, value):
             return
         rules = schema.get("x-kubernetes-validations")
         if isinstance(rules, list) and rules:
@@ -149,6 +151,21 @@ class CelValidator:
             if items is not None:
                 for index, item in enumerate(value):
                     self._walk(items, item, f"{pointer}/{index}", found, reported)
+
+    def _has_rules(self, schema: Mapping[str, Any]) -> bool:
+        """Whether the schema or anything below it carries rules; most subtrees don't, and
+        walking them would be most of the cost."""
+        known = self._subtree_has_rules.get(id(schema))
+        if known is None:
+            self._subtree_has_rules[id(schema)] = False  # guards against recursive schemas
+            children = [child_schema(schema, "items"), child_schema(schema, "additionalProperties")]
+            properties = schema.get("properties")
+            if isinstance(properties, Mapping):
+                children += [c for c in properties.values() if isinstance(c, Mapping)]
+            known = bool(schema.get("x-kubernetes-validations")) or any(
+                self._has_rules(c) for c in children if c is not None)
+            self._subtree_has_rules[id(schema)] = known
+        return known
 
     def _check(
         self,

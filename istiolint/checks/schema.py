@@ -70,6 +70,7 @@ class SchemaCheck:
     def run(self, context: CheckContext) -> Iterator[Detection]:
         cel = CelValidator()
         store = context.schemas
+        list_types: dict[int, bool] = {}
         for resource in context.resources:
             if not resource.is_istio():
                 continue
@@ -95,7 +96,9 @@ class SchemaCheck:
                 for error in errors:
                     yield from _describe(resource, error)
             schema = store.schema(*gvk)
-            yield from _duplicate_list_entries(resource, schema, resource.obj, "")
+            if _has_list_types(schema, list_types):
+                yield from _duplicate_list_entries(resource, schema, resource.obj, "",
+                                                   list_types)
             for violation in cel.violations(schema, resource.obj):
                 yield Detection(CEL_RULE, resource, violation.pointer, {
                     "field": pointer_to_dotted(violation.pointer) or "the object",
@@ -141,10 +144,28 @@ def _describe(resource: Resource, error: jsonschema.ValidationError) -> Iterator
                                                           error.message)})
 
 
+def _has_list_types(schema: Any, memo: dict[int, bool]) -> bool:
+    """Whether a list-type set/map hangs anywhere below this schema node (memoized by node)."""
+    if not isinstance(schema, Mapping):
+        return False
+    known = memo.get(id(schema))
+    if known is None:
+        memo[id(schema)] = False
+        properties = schema.get("properties")
+        children = [schema.get("items"), schema.get("additionalProperties"),
+                    *(properties.values() if isinstance(properties, Mapping) else ())]
+        known = schema.get("x-kubernetes-list-type") in ("set", "map") or any(
+            _has_list_types(child, memo) for child in children)
+        memo[id(schema)] = known
+    return known
+
+
 def _duplicate_list_entries(resource: Resource, schema: Mapping[str, Any], value: Any,
-                            pointer: str) -> Iterator[Detection]:
+                            pointer: str, memo: dict[int, bool]) -> Iterator[Detection]:
     """``x-kubernetes-list-type: set|map``: the API server rejects repeated items (sets) and
     items that repeat the list's map keys (maps)."""
+    if not _has_list_types(schema, memo):
+        return
     if isinstance(value, list):
         items = schema.get("items")
         list_type = schema.get("x-kubernetes-list-type")
@@ -162,7 +183,7 @@ def _duplicate_list_entries(resource: Resource, schema: Mapping[str, Any], value
                         "field": pointer_to_dotted(child), "problem": f"duplicate value ({what})"})
                 seen.add(identity)
             if isinstance(items, Mapping):
-                yield from _duplicate_list_entries(resource, items, item, child)
+                yield from _duplicate_list_entries(resource, items, item, child, memo)
     elif isinstance(value, Mapping):
         properties = schema.get("properties")
         extra = schema.get("additionalProperties")
@@ -170,7 +191,8 @@ def _duplicate_list_entries(resource: Resource, schema: Mapping[str, Any], value
             sub = properties.get(key) if isinstance(properties, Mapping) else None
             sub = sub if isinstance(sub, Mapping) else extra
             if isinstance(sub, Mapping):
-                yield from _duplicate_list_entries(resource, sub, item, join_pointer(pointer, key))
+                yield from _duplicate_list_entries(resource, sub, item, join_pointer(pointer, key),
+                                                   memo)
 
 
 def _quote(value: Any) -> str:
