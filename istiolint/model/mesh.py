@@ -51,6 +51,18 @@ class Target:
 
 
 @dataclass(frozen=True)
+class Scope:
+    """The workloads a policy applies to. When the manifests hold none of them, one synthetic
+    target stands for "the pods its selector picks" and conclusions rest on selectors only."""
+
+    targets: tuple[Target, ...]
+    by_selector: bool
+
+    def describe(self) -> str:
+        return ", ".join(t.describe() for t in self.targets)
+
+
+@dataclass(frozen=True)
 class PeerAuthenticationResult:
     mode: str  # STRICT, PERMISSIVE or DISABLE
     decided_by: PeerAuthentication | None
@@ -126,6 +138,15 @@ class MeshModel:
         if policy.namespace not in (self.root_namespace, target.namespace):
             return False
         return labels_match(policy.selector, target.labels)
+
+    def scope_of(self, policy: Policy) -> Scope:
+        namespaces = None if policy.namespace == self.root_namespace else {policy.namespace}
+        workloads = [w for w in self.workloads.values()
+                     if (namespaces is None or w.namespace in namespaces)
+                     and labels_match(policy.selector, w.labels)]
+        if workloads:
+            return Scope(tuple(Target(w.namespace, w.labels, w) for w in workloads), False)
+        return Scope((Target(policy.namespace, dict(policy.selector or {})),), True)
 
     def authorization_policies_for(self, target: Target) -> list[AuthorizationPolicy]:
         scope = self._in(AuthorizationPolicy, self.root_namespace, target.namespace)
