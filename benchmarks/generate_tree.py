@@ -37,7 +37,7 @@ metadata:
   namespace: {ns}
 spec:
   mtls:
-    mode: {"STRICT" if index % 5 else "PERMISSIVE"}
+    mode: STRICT
 """,
     }
     names = rng.sample(APP_NAMES, apps)

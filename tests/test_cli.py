@@ -43,7 +43,7 @@ spec:
   rules:
   - to:
     - operation:
-        paths: ["/admin"]
+        paths: ["/admin", "/admin/*"]
 """
 
 

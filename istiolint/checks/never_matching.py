@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from istiolint.context import CheckContext
-from istiolint.model.security import SECURITY_GROUP, authorization_policy
+from istiolint.model.security import SECURITY_GROUP, authorization_policy, rule_entries
 from istiolint.positions import join_pointer
 from istiolint.resources import Resource
 from istiolint.rules import Detection, builtin_rules
@@ -87,16 +87,8 @@ class NeverMatchingCheck:
     def run(self, context: CheckContext) -> Iterator[Detection]:
         for resource in context.of_kind(SECURITY_GROUP, "AuthorizationPolicy"):
             policy = authorization_policy(resource)
-            for i, rule in enumerate(policy.rules or ()):
-                if not isinstance(rule, Mapping):
-                    continue
-                for key, inner in (("from", "source"), ("to", "operation")):
-                    entries = rule.get(key)
-                    for j, item in enumerate(entries if isinstance(entries, list) else []):
-                        entry = item.get(inner) if isinstance(item, Mapping) else None
-                        if isinstance(entry, Mapping):
-                            base = join_pointer("/spec/rules", i, key, j, inner)
-                            yield from self._entry(resource, base, entry, policy.action)
+            for entry in rule_entries(policy):
+                yield from self._entry(resource, entry.pointer, entry.fields, policy.action)
 
     def _entry(self, resource: Resource, base: str, entry: Mapping[str, Any], action: str
                ) -> Iterator[Detection]:

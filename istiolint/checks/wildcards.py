@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 
 from istiolint.context import CheckContext
-from istiolint.model.security import SECURITY_GROUP, authorization_policy
+from istiolint.model.security import (
+    SECURITY_GROUP,
+    authorization_policy,
+    rule_entries,
+    string_values,
+)
 from istiolint.positions import join_pointer
 from istiolint.rules import Detection, builtin_rules
 
 WILDCARD_REQUEST_PRINCIPAL, WILDCARD_PEER = "AP003", "AP004"
-_PEER_FIELDS = ("principals", "namespaces")
+_FIELDS = {"requestPrincipals": WILDCARD_REQUEST_PRINCIPAL, "principals": WILDCARD_PEER,
+           "namespaces": WILDCARD_PEER}
 
 
 class WildcardCheck:
@@ -26,20 +32,9 @@ class WildcardCheck:
                      and not policy.selector else
                      f"every workload of namespace {policy.namespace}" if not policy.selector
                      else "the selected workloads")
-            for i, rule in enumerate(policy.rules or ()):
-                froms = rule.get("from") if isinstance(rule, Mapping) else None
-                for j, item in enumerate(froms if isinstance(froms, list) else []):
-                    source = item.get("source") if isinstance(item, Mapping) else None
-                    if not isinstance(source, Mapping):
-                        continue
-                    base = join_pointer("/spec/rules", i, "from", j, "source")
-                    values = source.get("requestPrincipals")
-                    if isinstance(values, list) and "*" in values:
-                        yield Detection(WILDCARD_REQUEST_PRINCIPAL, resource, join_pointer(
-                            base, "requestPrincipals", values.index("*")), {"scope": scope})
-                    for field in _PEER_FIELDS:
-                        values = source.get(field)
-                        if isinstance(values, list) and "*" in values:
-                            yield Detection(WILDCARD_PEER, resource, join_pointer(
-                                base, field, values.index("*")), {"field": field,
-                                                                  "scope": scope})
+            for entry in rule_entries(policy):
+                for field, code in _FIELDS.items():
+                    for k, value in string_values(entry.fields, field):
+                        if value == "*":
+                            yield Detection(code, resource, join_pointer(entry.pointer, field, k),
+                                            {"field": field, "scope": scope})

@@ -3,11 +3,12 @@ validation reports separately."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from istiolint.model.kube import namespace_of, string_map
+from istiolint.positions import join_pointer
 from istiolint.resources import Resource
 
 SECURITY_GROUP = "security.istio.io"
@@ -71,6 +72,35 @@ class RequestAuthentication(Policy):
 class PeerAuthentication(Policy):
     mode: str
     port_modes: Mapping[int, str]
+
+
+@dataclass(frozen=True)
+class RuleEntry:
+    """One ``from[j].source`` or ``to[j].operation`` of an AuthorizationPolicy rule."""
+
+    rule: int
+    side: str  # "from" or "to"
+    fields: Mapping[str, Any]
+    pointer: str  # of the source/operation map
+
+
+def rule_entries(policy: AuthorizationPolicy) -> Iterator[RuleEntry]:
+    for i, rule in enumerate(policy.rules or ()):
+        if not isinstance(rule, Mapping):
+            continue
+        for side, inner in (("from", "source"), ("to", "operation")):
+            entries = rule.get(side)
+            for j, item in enumerate(entries if isinstance(entries, list) else []):
+                fields = item.get(inner) if isinstance(item, Mapping) else None
+                if isinstance(fields, Mapping):
+                    yield RuleEntry(i, side, fields,
+                                    join_pointer("/spec/rules", i, side, j, inner))
+
+
+def string_values(fields: Mapping[str, Any], name: str) -> list[tuple[int, str]]:
+    values = fields.get(name)
+    return [(k, v) for k, v in enumerate(values) if isinstance(v, str)] \
+        if isinstance(values, list) else []
 
 
 def _base(resource: Resource) -> dict[str, Any]:

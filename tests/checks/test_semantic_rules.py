@@ -119,4 +119,5 @@ def test_seed_tutorial_findings() -> None:
     step1 = linter.lint(Inputs([str(REPO / "examples/seed/step1")])).findings
     step2 = linter.lint(Inputs([str(REPO / "examples/seed/step2")])).findings
     assert {f.code for f in step1} == {"AP003", "RA004"}
-    assert [(f.code, f.position.line) for f in step2] == [("RA001", 12), ("RA001", 13)]
+    assert [(f.code, f.position.line) for f in step2] == [
+        ("RA001", 12), ("RA001", 13), ("AP014", 30), ("AP014", 36)]
