@@ -88,6 +88,7 @@ class MeshModel:
     peer_authentications: list[PeerAuthentication] = field(default_factory=list)
     _by_namespace: dict[tuple[type, str], list[Policy | Service]] = field(
         default_factory=dict, repr=False)
+    _workloads_by_namespace: dict[str, list[Workload]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def build(cls, resources: Iterable[Resource], root_namespace: str = "istio-system"
@@ -115,6 +116,8 @@ class MeshModel:
             *model.peer_authentications, *model.services]
         for item in indexed:
             model._by_namespace.setdefault((type(item), item.namespace), []).append(item)
+        for workload in model.workloads.values():
+            model._workloads_by_namespace.setdefault(workload.namespace, []).append(workload)
         return model
 
     def _in(self, kind: type[T], *namespaces: str) -> list[T]:
@@ -140,10 +143,9 @@ class MeshModel:
         return labels_match(policy.selector, target.labels)
 
     def scope_of(self, policy: Policy) -> Scope:
-        namespaces = None if policy.namespace == self.root_namespace else {policy.namespace}
-        workloads = [w for w in self.workloads.values()
-                     if (namespaces is None or w.namespace in namespaces)
-                     and labels_match(policy.selector, w.labels)]
+        candidates = self.workloads.values() if policy.namespace == self.root_namespace else \
+            self._workloads_by_namespace.get(policy.namespace, [])
+        workloads = [w for w in candidates if labels_match(policy.selector, w.labels)]
         if workloads:
             return Scope(tuple(Target(w.namespace, w.labels, w) for w in workloads), False)
         return Scope((Target(policy.namespace, dict(policy.selector or {})),), True)
