@@ -188,21 +188,20 @@ class OverlapCheck:
             key = (id(policy), mine.index)
             if key in reported:
                 continue
-            example = example_request(target, mine.rule)
+            shadow = next((d for d in denies if rule_within(mine.rule, d.rule)), None)
+            wider = None if shadow else next((a for a in allows if not (
+                a.policy is policy and a.index == mine.index) and rule_within(mine.rule, a.rule)
+                and (not rule_within(a.rule, mine.rule) or (a.policy.key, a.index) <
+                     (policy.key, mine.index))), None)
+            example = example_request(target, mine.rule) if shadow or wider else None
             if example is None:
                 continue
             verdict = evaluator.evaluate(example)
-            shadow = next((d for d in denies if rule_within(mine.rule, d.rule)), None)
             if shadow is not None and verdict.status == 403 and \
                     verdict.policy is shadow.policy:
                 reported.add(key)
                 yield self._detection(SHADOWED_ALLOW, mine, shadow, example, target)
-                continue
-            wider = next((a for a in allows if a is not mine and not (
-                a.policy is policy and a.index == mine.index) and rule_within(mine.rule, a.rule)
-                and (not rule_within(a.rule, mine.rule) or (a.policy.key, a.index) <
-                     (policy.key, mine.index))), None)
-            if wider is not None and verdict.decision == "ALLOW":
+            elif wider is not None and verdict.decision == "ALLOW":
                 reported.add(key)
                 yield self._detection(REDUNDANT_ALLOW, mine, wider, example, target)
 

@@ -23,11 +23,12 @@ def _ports(target: Target) -> list[int | None]:
         target.workload.ports else [None]
 
 
-def _not_strict(model: MeshModel, targets: tuple[Target, ...]) -> list[tuple[Target, str]]:
+def _not_strict(model: MeshModel, targets: tuple[Target, ...], weak_modes: tuple[str, ...]
+                ) -> list[tuple[Target, str]]:
     found: list[tuple[Target, str]] = []
     for target in targets:
         modes = {model.peer_authentication_for(target, port).mode for port in _ports(target)}
-        weakest = next((m for m in ("DISABLE", "PERMISSIVE") if m in modes), None)
+        weakest = next((m for m in weak_modes if m in modes), None)
         if weakest:
             found.append((target, weakest))
     return found
@@ -67,26 +68,32 @@ class TransportCheck:
 
     def _identity(self, model: MeshModel, policy: AuthorizationPolicy,
                   targets: tuple[Target, ...]) -> Iterator[Detection]:
-        weak = _not_strict(model, targets)
-        if not weak:
+        uses = list(_identity_uses(policy))
+        if not uses:
             return
-        where = ", ".join(f"{t.describe()} ({mode})" for t, mode in weak)
-        for pointer, field, negative in _identity_uses(policy):
-            if policy.action == "DENY" and negative:
-                continue  # DENY notPrincipals refuses plaintext: the recommended pattern
-            bypass = (policy.action == "DENY") != negative
-            code = PLAINTEXT_BYPASS if bypass else IDENTITY_WITHOUT_MTLS
-            effect = ("a plaintext client has no identity, so this DENY does not stop it"
-                      if policy.action == "DENY" else
-                      "a plaintext client has no identity, so it passes this negative match"
-                      if negative else
-                      "plaintext clients are denied, and the rule's meaning depends on "
-                      "callers using mTLS")
-            yield Detection(code, policy.resource, pointer,
-                            {"field": field, "where": where, "effect": effect})
+        permissive = _not_strict(model, targets, ("DISABLE", "PERMISSIVE"))
+        disabled = [(t, m) for t, m in permissive if m == "DISABLE"]
+        for pointer, field, negative in uses:
+            if (policy.action == "DENY") != negative:  # plaintext walks past
+                weak, code = permissive, PLAINTEXT_BYPASS
+                effect = ("a plaintext client has no identity, so this DENY does not stop it"
+                          if policy.action == "DENY" else
+                          "a plaintext client has no identity, so it passes this negative match")
+            else:  # fails closed under PERMISSIVE; with mTLS off nobody has an identity
+                weak, code = disabled, IDENTITY_WITHOUT_MTLS
+                effect = ("no caller has an identity, so this rule never matches"
+                          if policy.action == "ALLOW" else
+                          "no caller has an identity, so this rule matches every request")
+            if weak:
+                where = ", ".join(f"{t.describe()} ({mode})" for t, mode in weak)
+                yield Detection(code, policy.resource, pointer,
+                                {"field": field, "where": where, "effect": effect})
 
     def _tcp(self, model: MeshModel, policy: AuthorizationPolicy,
              targets: tuple[Target, ...]) -> Iterator[Detection]:
+        if not any(isinstance(r, Mapping) and uses_http_only_fields(r)
+                   for r in policy.rules or ()):
+            return
         tcp_ports = sorted({(t.describe(), p) for t in targets for p in _ports(t)
                             if p is not None and model.port_protocol(t, p).protocol == "tcp"})
         if not tcp_ports:

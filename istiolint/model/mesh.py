@@ -31,6 +31,15 @@ HTTP_PROTOCOLS = frozenset({"http", "http2", "grpc", "grpc-web", "h2c"})
 TCP_PROTOCOLS = frozenset({"tcp", "tls", "https", "mongo", "mysql", "redis"})
 
 
+GATEWAY_LABELS = ("gateway.networking.k8s.io/gateway-name", "istio.io/gateway-name")
+
+
+def is_gateway(labels: Mapping[str, str]) -> bool:
+    """Gateway pods build listeners from Gateway resources, not from their Service's ports."""
+    return labels.get("istio") in ("ingressgateway", "egressgateway") or any(
+        key in labels for key in GATEWAY_LABELS)
+
+
 def labels_match(selector: Mapping[str, str] | None, labels: Mapping[str, str]) -> bool:
     return not selector or all(labels.get(k) == v for k, v in selector.items())
 
@@ -193,7 +202,12 @@ class MeshModel:
                 if s.selector and labels_match(s.selector, target.labels)]
 
     def port_protocol(self, target: Target, port: int) -> PortProtocol:
-        """The protocol Istio gives the workload port, from the Services that select it."""
+        """The protocol Istio gives the workload port, from the Services that select it.
+
+        A gateway's listeners come from Gateway resources' servers, which the model does not
+        read: its ports are left to protocol detection ("auto")."""
+        if is_gateway(target.labels):
+            return PortProtocol("auto")
         found: dict[str, str] = {}
         for service in self.services_for(target):
             for service_port in service.ports:
