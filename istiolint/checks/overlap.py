@@ -20,7 +20,8 @@ from istiolint.positions import join_pointer
 from istiolint.rules import Detection, builtin_rules
 from istiolint.simulate import describe_request
 
-SHADOWED_ALLOW, REDUNDANT_ALLOW = "AP016", "AP017"
+SHADOWED_ALLOW, REDUNDANT_ALLOW, OVERLAPPING_GRANTS = "AP016", "AP017", "AP018"
+_GRANTEE_FIELDS = ("principals", "requestPrincipals", "namespaces", "serviceAccounts")
 _CASE_INSENSITIVE = ("hosts", "notHosts")
 
 
@@ -159,6 +160,38 @@ def example_request(target: Target, rule: Mapping[str, Any]) -> Request | None:
                    source=Peer(principal or "cluster.local/ns/x/sa/x", "10.0.0.1"))
 
 
+def _grantees(rule: Mapping[str, Any]) -> frozenset[tuple[str, str]]:
+    return frozenset((field, value) for entry in _entries(rule, "from", "source") or []
+                     for field in _GRANTEE_FIELDS for value in _values(entry, field) or [])
+
+
+def _narrower(first: list[str], second: list[str], field: str) -> list[str] | None:
+    """Values matched by both fields: the more specific side of each covering pair."""
+    ignore_case = field in _CASE_INSENSITIVE
+    common = [b for a in first for b in second if covers(a, b, ignore_case=ignore_case)]
+    common += [a for a in first for b in second if covers(b, a, ignore_case=ignore_case)]
+    return list(dict.fromkeys(common)) or None
+
+
+def _shared_operation(first: Mapping[str, Any], second: Mapping[str, Any]
+                      ) -> dict[str, list[str]] | None:
+    """An operation both rules' ``to`` accept, if their positive fields intersect."""
+    for a in _entries(first, "to", "operation") or []:
+        for b in _entries(second, "to", "operation") or []:
+            if any(k.startswith("not") for k in (*a, *b)):
+                continue
+            merged: dict[str, list[str]] = {}
+            for field in {*a, *b}:
+                left, right = _values(a, field), _values(b, field)
+                values = _narrower(left, right, field) if left and right else left or right
+                if not values:
+                    break
+                merged[field] = values
+            else:
+                return merged
+    return None
+
+
 def _rules(policies: Sequence[AuthorizationPolicy], action: str) -> list[RuleRef]:
     return [RuleRef(p, i, r) for p in policies if p.action == action and not p.dry_run
             for i, r in enumerate(p.rules or ()) if isinstance(r, Mapping)]
@@ -166,7 +199,7 @@ def _rules(policies: Sequence[AuthorizationPolicy], action: str) -> list[RuleRef
 
 class OverlapCheck:
     needs_model = True
-    rules = builtin_rules(SHADOWED_ALLOW, REDUNDANT_ALLOW)
+    rules = builtin_rules(SHADOWED_ALLOW, REDUNDANT_ALLOW, OVERLAPPING_GRANTS)
 
     def run(self, context: CheckContext) -> Iterator[Detection]:
         model = context.model
@@ -204,6 +237,32 @@ class OverlapCheck:
             elif wider is not None and verdict.decision == "ALLOW":
                 reported.add(key)
                 yield self._detection(REDUNDANT_ALLOW, mine, wider, example, target)
+        yield from self._overlaps(evaluator, policy, target, allows, reported)
+
+    def _overlaps(self, evaluator: Evaluator, policy: AuthorizationPolicy, target: Target,
+                  allows: list[RuleRef], reported: set[tuple[int, int]]) -> Iterator[Detection]:
+        """Two grantees (different callers) granted a common request: worth a reviewer's look."""
+        for mine in _rules([policy], "ALLOW"):
+            key = (id(policy), mine.index)
+            if key in reported or not _grantees(mine.rule):
+                continue
+            for other in allows:
+                if (other.policy.key, other.index) >= (policy.key, mine.index) or \
+                        not _grantees(other.rule) or _grantees(other.rule) == _grantees(mine.rule):
+                    continue
+                shared = _shared_operation(mine.rule, other.rule)
+                if shared is None:
+                    continue
+                examples = [example_request(target, {**r.rule, "to": [{"operation": shared}]})
+                            for r in (mine, other)]
+                if None in examples or any(
+                        evaluator.evaluate(e).decision != "ALLOW" for e in examples if e):
+                    continue
+                reported.add(key)
+                example = examples[0]
+                assert example is not None
+                yield self._detection(OVERLAPPING_GRANTS, mine, other, example, target)
+                break
 
     def _detection(self, code: str, mine: RuleRef, other: RuleRef, example: Request,
                    target: Target) -> Detection:
