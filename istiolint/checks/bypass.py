@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 
 from istiolint.context import CheckContext
 from istiolint.model.security import (
     SECURITY_GROUP,
     AuthorizationPolicy,
     authorization_policy,
+    rule_conditions,
     rule_entries,
     string_values,
 )
@@ -76,14 +77,10 @@ class BypassCheck:
                                     "bypass": f'"{value}/" or "{value};x"',
                                     "fix": f'add "{value}/*", or DENY notPaths of what is '
                                            "public"})
-        for i, rule in enumerate(policy.rules or ()):
-            conditions = rule.get("when") if isinstance(rule, Mapping) else None
-            for c, condition in enumerate(conditions if isinstance(conditions, list) else []):
-                key = condition.get("key") if isinstance(condition, Mapping) else None
-                if isinstance(key, str) and key.startswith(OMITTABLE_KEYS) and \
-                        isinstance(condition, Mapping) and condition.get("values"):
-                    yield Detection(BYPASSABLE_DENY, policy.resource,
-                                    join_pointer("/spec/rules", i, "when", c, "values"), {
-                                        "what": f"a positive match on {key}",
-                                        "bypass": "a request that omits it",
-                                        "fix": "notValues of what is allowed"})
+        for condition in rule_conditions(policy):
+            if condition.key.startswith(OMITTABLE_KEYS) and condition.fields.get("values"):
+                yield Detection(BYPASSABLE_DENY, policy.resource,
+                                join_pointer(condition.pointer, "values"), {
+                                    "what": f"a positive match on {condition.key}",
+                                    "bypass": "a request that omits it",
+                                    "fix": "notValues of what is allowed"})

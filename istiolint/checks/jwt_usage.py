@@ -10,7 +10,13 @@ from urllib.parse import urlsplit
 
 from istiolint.context import CheckContext
 from istiolint.model.mesh import MeshModel, Scope, Target
-from istiolint.model.security import AuthorizationPolicy, RequestAuthentication
+from istiolint.model.security import (
+    AuthorizationPolicy,
+    RequestAuthentication,
+    rule_conditions,
+    rule_entries,
+    string_values,
+)
 from istiolint.positions import join_pointer
 from istiolint.rules import Detection, builtin_rules
 
@@ -29,39 +35,26 @@ class TokenUse:
 
 
 def token_uses(policy: AuthorizationPolicy) -> Iterator[TokenUse]:
-    for i, rule in enumerate(policy.rules or ()):
-        if not isinstance(rule, Mapping):
+    for entry in rule_entries(policy):
+        for field in ("requestPrincipals", "notRequestPrincipals"):
+            for k, value in string_values(entry.fields, field):
+                yield TokenUse(join_pointer(entry.pointer, field, k), field, value)
+    for condition in rule_conditions(policy):
+        key = condition.key
+        if not key.startswith(REQUEST_AUTH_KEYS):
             continue
-        base = join_pointer("/spec/rules", i)
-        froms = rule.get("from")
-        for j, item in enumerate(froms if isinstance(froms, list) else []):
-            source = item.get("source") if isinstance(item, Mapping) else None
-            if not isinstance(source, Mapping):
-                continue
-            for field in ("requestPrincipals", "notRequestPrincipals"):
-                values = source.get(field)
-                for k, value in enumerate(values if isinstance(values, list) else []):
-                    pointer = join_pointer(base, "from", j, "source", field, k)
-                    yield TokenUse(pointer, field, str(value))
-        conditions = rule.get("when")
-        for c, condition in enumerate(conditions if isinstance(conditions, list) else []):
-            key = condition.get("key") if isinstance(condition, Mapping) else None
-            if not isinstance(key, str) or not key.startswith(REQUEST_AUTH_KEYS):
-                continue
-            assert isinstance(condition, Mapping)
-            found = False
-            for field in ("values", "notValues"):
-                values = condition.get(field)
-                for k, value in enumerate(values if isinstance(values, list) else []):
-                    pointer = join_pointer(base, "when", c, field, k)
-                    if key == "request.auth.principal":
-                        yield TokenUse(pointer, key, str(value))
-                        found = True
-                    elif key == "request.auth.claims[iss]":
-                        yield TokenUse(pointer, key, str(value), issuer_only=True)
-                        found = True
-            if not found:
-                yield TokenUse(join_pointer(base, "when", c, "key"), key, None)
+        found = False
+        for field in ("values", "notValues"):
+            for k, value in string_values(condition.fields, field):
+                pointer = join_pointer(condition.pointer, field, k)
+                if key == "request.auth.principal":
+                    yield TokenUse(pointer, key, value)
+                    found = True
+                elif key == "request.auth.claims[iss]":
+                    yield TokenUse(pointer, key, value, issuer_only=True)
+                    found = True
+        if not found:
+            yield TokenUse(join_pointer(condition.pointer, "key"), key, None)
 
 
 def issuer_part(pattern: str, *, issuer_only: bool = False) -> str | None:

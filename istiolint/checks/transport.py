@@ -8,7 +8,12 @@ from typing import Any
 from istiolint.authz.rules import uses_http_only_fields
 from istiolint.context import CheckContext
 from istiolint.model.mesh import MeshModel, Target
-from istiolint.model.security import AuthorizationPolicy, rule_entries, string_values
+from istiolint.model.security import (
+    AuthorizationPolicy,
+    rule_conditions,
+    rule_entries,
+    string_values,
+)
 from istiolint.positions import join_pointer
 from istiolint.rules import Detection, builtin_rules
 
@@ -43,13 +48,11 @@ def _identity_uses(policy: AuthorizationPolicy) -> Iterator[tuple[str, str, bool
             for negative, name in ((False, field), (True, "not" + field[0].upper() + field[1:])):
                 for k, _ in string_values(entry.fields, name)[:1]:
                     yield join_pointer(entry.pointer, name, k), name, negative
-    for i, rule in enumerate(policy.rules or ()):
-        conditions = rule.get("when") if isinstance(rule, Mapping) else None
-        for c, condition in enumerate(conditions if isinstance(conditions, list) else []):
-            if isinstance(condition, Mapping) and condition.get("key") in IDENTITY_KEYS:
-                negative = not condition.get("values") and bool(condition.get("notValues"))
-                yield (join_pointer("/spec/rules", i, "when", c, "key"),
-                       str(condition["key"]), negative)
+    for condition in rule_conditions(policy):
+        if condition.key in IDENTITY_KEYS:
+            negative = not condition.fields.get("values") and \
+                bool(condition.fields.get("notValues"))
+            yield join_pointer(condition.pointer, "key"), condition.key, negative
 
 
 class TransportCheck:

@@ -97,6 +97,25 @@ def rule_entries(policy: AuthorizationPolicy) -> Iterator[RuleEntry]:
                                     join_pointer("/spec/rules", i, side, j, inner))
 
 
+@dataclass(frozen=True)
+class Condition:
+    """One ``when`` entry of an AuthorizationPolicy rule that has a string key."""
+
+    rule: int
+    key: str
+    fields: Mapping[str, Any]
+    pointer: str  # of the condition map
+
+
+def rule_conditions(policy: AuthorizationPolicy) -> Iterator[Condition]:
+    for i, rule in enumerate(policy.rules or ()):
+        conditions = rule.get("when") if isinstance(rule, Mapping) else None
+        for c, condition in enumerate(conditions if isinstance(conditions, list) else []):
+            if isinstance(condition, Mapping) and isinstance(condition.get("key"), str):
+                yield Condition(i, condition["key"], condition,
+                                join_pointer("/spec/rules", i, "when", c))
+
+
 def string_values(fields: Mapping[str, Any], name: str) -> list[tuple[int, str]]:
     values = fields.get(name)
     return [(k, v) for k, v in enumerate(values) if isinstance(v, str)] \
