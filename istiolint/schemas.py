@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,23 @@ class KindInfo:
     kind: str
     plural: str
     versions: tuple[str, ...]
+
+
+def subtree_has(schema: Any, predicate: Callable[[Mapping[str, Any]], bool],
+                memo: dict[int, bool]) -> bool:
+    """Whether ``predicate`` holds for the schema node or any node below it (through
+    properties, items and additionalProperties), memoized by node identity."""
+    if not isinstance(schema, Mapping):
+        return False
+    known = memo.get(id(schema))
+    if known is None:
+        memo[id(schema)] = False  # guards against recursive schemas
+        properties = schema.get("properties")
+        children = [schema.get("items"), schema.get("additionalProperties"),
+                    *(properties.values() if isinstance(properties, Mapping) else ())]
+        known = predicate(schema) or any(subtree_has(c, predicate, memo) for c in children)
+        memo[id(schema)] = known
+    return known
 
 
 def _version_key(version: str) -> tuple[int, ...]:

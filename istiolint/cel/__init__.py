@@ -24,6 +24,7 @@ from celpy.evaluation import CELEvalError
 
 from istiolint.cel.library import KNOWN_FUNCTIONS, kubernetes_functions
 from istiolint.cel.values import child_schema, key_text, to_cel, type_matches
+from istiolint.schemas import subtree_has
 
 __all__ = ["CANNOT_EVALUATE", "CelValidator", "CelViolation"]
 
@@ -153,19 +154,10 @@ class CelValidator:
                     self._walk(items, item, f"{pointer}/{index}", found, reported)
 
     def _has_rules(self, schema: Mapping[str, Any]) -> bool:
-        """Whether the schema or anything below it carries rules; most subtrees don't, and
+        """Whether rules hang on the schema or below it; most subtrees carry none, and
         walking them would be most of the cost."""
-        known = self._subtree_has_rules.get(id(schema))
-        if known is None:
-            self._subtree_has_rules[id(schema)] = False  # guards against recursive schemas
-            children = [child_schema(schema, "items"), child_schema(schema, "additionalProperties")]
-            properties = schema.get("properties")
-            if isinstance(properties, Mapping):
-                children += [c for c in properties.values() if isinstance(c, Mapping)]
-            known = bool(schema.get("x-kubernetes-validations")) or any(
-                self._has_rules(c) for c in children if c is not None)
-            self._subtree_has_rules[id(schema)] = known
-        return known
+        return subtree_has(schema, lambda s: bool(s.get("x-kubernetes-validations")),
+                           self._subtree_has_rules)
 
     def _check(
         self,

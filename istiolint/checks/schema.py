@@ -14,6 +14,7 @@ from istiolint.context import CheckContext
 from istiolint.positions import join_pointer, pointer_from_path, pointer_to_dotted
 from istiolint.resources import Resource
 from istiolint.rules import Detection, builtin_rules
+from istiolint.schemas import subtree_has
 
 UNKNOWN_FIELD, WRONG_TYPE, INVALID_VALUE, MISSING_FIELD = "SC001", "SC002", "SC003", "SC004"
 CEL_RULE, UNKNOWN_KIND, INVALID_METADATA = "SC005", "SC006", "SC007"
@@ -145,19 +146,7 @@ def _describe(resource: Resource, error: jsonschema.ValidationError) -> Iterator
 
 
 def _has_list_types(schema: Any, memo: dict[int, bool]) -> bool:
-    """Whether a list-type set/map hangs anywhere below this schema node (memoized by node)."""
-    if not isinstance(schema, Mapping):
-        return False
-    known = memo.get(id(schema))
-    if known is None:
-        memo[id(schema)] = False
-        properties = schema.get("properties")
-        children = [schema.get("items"), schema.get("additionalProperties"),
-                    *(properties.values() if isinstance(properties, Mapping) else ())]
-        known = schema.get("x-kubernetes-list-type") in ("set", "map") or any(
-            _has_list_types(child, memo) for child in children)
-        memo[id(schema)] = known
-    return known
+    return subtree_has(schema, lambda s: s.get("x-kubernetes-list-type") in ("set", "map"), memo)
 
 
 def _duplicate_list_entries(resource: Resource, schema: Mapping[str, Any], value: Any,
