@@ -17,6 +17,7 @@ import typer
 
 from istiolint import __version__
 from istiolint.authz.request import parse_claim, parse_request
+from istiolint.cache import NO_CACHE_ENV
 from istiolint.config import Settings, apply_overrides, load_settings, parse_severity_overrides
 from istiolint.engine import Inputs, Linter
 from istiolint.errors import UsageError
@@ -140,11 +141,16 @@ def check(
     no_inline_suppressions: Annotated[bool, typer.Option(
         "--no-inline-suppressions",
         help="Ignore suppression comments and annotations (for security gates).")] = False,
+    no_cache: Annotated[bool, typer.Option(
+        "--no-cache", help="Write nothing to istiolint's cache directory (also: "
+        "ISTIOLINT_NO_CACHE=1).")] = False,
     color: Annotated[Color, typer.Option(help="Colour the text output.")] = Color.auto,
     verbose: Annotated[bool, typer.Option("--verbose", "-v",
                                           help="Show skipped files and tracebacks.")] = False,
 ) -> None:
     """Lint manifest files and directories."""
+    if no_cache:
+        os.environ[NO_CACHE_ENV] = "1"
     settings = _settings(config, isolated)
     severities = dict(settings.severity)
     severities.update(parse_severity_overrides(severity or []))

@@ -15,13 +15,16 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import celpy
+import lark
 from celpy import celtypes
-from celpy.celparser import CELParseError
+from celpy.celparser import CELParseError, CELParser
 from celpy.evaluation import CELEvalError
 
+from istiolint.cache import cache_dir
 from istiolint.cel.library import KNOWN_FUNCTIONS, kubernetes_functions
 from istiolint.cel.values import child_schema, key_text, to_cel, type_matches
 from istiolint.schemas import subtree_has
@@ -79,6 +82,23 @@ def observed_fields(rule: str) -> tuple[tuple[str, bool], ...] | None:
     return tuple(sorted(fields.items()))
 
 
+def _load_parser() -> None:
+    """Build cel-python's Lark parser with Lark's grammar-analysis cache in istiolint's cache
+    directory: 0.3 s on every run otherwise, 0.01 s from the cache. cel-python keeps its parser
+    in a class attribute, so this happens once per process."""
+    if CELParser.CEL_PARSER is not None:
+        return
+    directory = cache_dir()
+    if directory is None:
+        return
+    grammar = (Path(celpy.__file__).parent / "cel.lark").read_text(encoding="utf-8")
+    CELParser.CEL_PARSER = lark.Lark(
+        grammar, parser="lalr", start="expr", debug=True, g_regex_flags=re.M,
+        lexer_callbacks={"IDENT": CELParser.ambiguous_literals}, propagate_positions=True,
+        maybe_placeholders=False, priority="invert", tree_class=lark.Tree,
+        cache=str(directory / f"cel-parser-lark{lark.__version__}.pickle"))
+
+
 def _presence(value: Mapping[str, Any], name: str) -> str:
     if name not in value:
         return "absent"
@@ -100,6 +120,7 @@ class CelValidator:
     them."""
 
     def __init__(self) -> None:
+        _load_parser()
         self._env = celpy.Environment()
         self._errors: list[str] = []  # error texts the library functions produced, per evaluation
         self._functions = kubernetes_functions(self._errors)
