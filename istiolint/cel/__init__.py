@@ -159,18 +159,18 @@ class CelValidator:
         rules = schema.get("x-kubernetes-validations")
         if isinstance(rules, list) and rules:
             self._check(schema, value, pointer, rules, found, reported)
-        if isinstance(value, Mapping):
+        if isinstance(value, dict):
             properties = schema.get("properties")
             extra = child_schema(schema, "additionalProperties")
             for key, item in value.items():
                 name = key_text(key)
-                sub = properties.get(name) if isinstance(properties, Mapping) else None
-                sub = sub if isinstance(sub, Mapping) else extra
-                if sub is not None:
+                sub = properties.get(name) if isinstance(properties, dict) else None
+                sub = sub if isinstance(sub, dict) else extra
+                if sub is not None and self._has_rules(sub):
                     self._walk(sub, item, f"{pointer}/{_pointer_token(name)}", found, reported)
         elif isinstance(value, list):
             items = child_schema(schema, "items")
-            if items is not None:
+            if items is not None and self._has_rules(items):
                 for index, item in enumerate(value):
                     self._walk(items, item, f"{pointer}/{index}", found, reported)
 

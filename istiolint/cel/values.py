@@ -42,7 +42,7 @@ def type_matches(schema: Schema, value: object) -> bool:
         return isinstance(value, (int, str)) and not isinstance(value, bool)
     expected = schema.get("type")
     if expected == "object":
-        return isinstance(value, Mapping)
+        return isinstance(value, dict)
     if expected == "array":
         return isinstance(value, list)
     if expected == "string":
