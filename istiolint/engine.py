@@ -102,7 +102,8 @@ class Linter:
         report_paths = {display_path(p, self.cwd) for p in reported.files}
         files = list(reported.files)
         if context is not None:
-            files += [p for p in context.files if p not in set(reported.files)]
+            listed = set(reported.files)
+            files += [p for p in context.files if p not in listed]
         with _cyclic_gc_paused():
             sources = [read_source(path, display_path(path, self.cwd), self.wants)
                        for path in files]

@@ -6,9 +6,7 @@ from collections.abc import Iterator
 
 from istiolint.context import CheckContext
 from istiolint.model.security import (
-    SECURITY_GROUP,
     AuthorizationPolicy,
-    authorization_policy,
     rule_conditions,
     rule_entries,
     string_values,
@@ -33,8 +31,7 @@ class BypassCheck:
     rules = builtin_rules(BYPASSABLE_DENY, HOST_WITHOUT_PORT, HOST_PORT_BYPASS)
 
     def run(self, context: CheckContext) -> Iterator[Detection]:
-        for resource in context.of_kind(SECURITY_GROUP, "AuthorizationPolicy"):
-            policy = authorization_policy(resource)
+        for policy in context.model.authorization_policies:
             if policy.action not in ("ALLOW", "DENY"):
                 continue
             yield from self._hosts(policy)

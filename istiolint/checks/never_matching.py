@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from istiolint.context import CheckContext
-from istiolint.model.security import SECURITY_GROUP, authorization_policy, rule_entries
+from istiolint.model.security import rule_entries
 from istiolint.positions import join_pointer
 from istiolint.resources import Resource
 from istiolint.rules import Detection, builtin_rules
@@ -85,8 +85,8 @@ class NeverMatchingCheck:
                           BAD_PRINCIPAL)
 
     def run(self, context: CheckContext) -> Iterator[Detection]:
-        for resource in context.of_kind(SECURITY_GROUP, "AuthorizationPolicy"):
-            policy = authorization_policy(resource)
+        for policy in context.model.authorization_policies:
+            resource = policy.resource
             for entry in rule_entries(policy):
                 yield from self._entry(resource, entry.pointer, entry.fields, policy.action)
 

@@ -6,8 +6,6 @@ from collections.abc import Iterator
 
 from istiolint.context import CheckContext
 from istiolint.model.security import (
-    SECURITY_GROUP,
-    authorization_policy,
     rule_entries,
     string_values,
 )
@@ -24,8 +22,8 @@ class WildcardCheck:
 
     def run(self, context: CheckContext) -> Iterator[Detection]:
         root = context.settings.root_namespace
-        for resource in context.of_kind(SECURITY_GROUP, "AuthorizationPolicy"):
-            policy = authorization_policy(resource)
+        for policy in context.model.authorization_policies:
+            resource = policy.resource
             if policy.action != "ALLOW":
                 continue
             scope = ("every workload of the mesh" if policy.namespace == root
