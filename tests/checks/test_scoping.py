@@ -2,38 +2,30 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
+import rule_helpers as helpers
 import yaml
+from generate_tree import generate
+from rule_helpers import REPO
 
-from istiolint.checks.input import InputCheck
-from istiolint.checks.scoping import ScopeCheck
 from istiolint.config import Settings
 from istiolint.engine import Inputs, Linter
 from istiolint.findings import Finding
-from istiolint.rules import LoadedCheck, Registry, Severity
+from istiolint.rules import Severity
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "benchmarks"))
-
-from generate_tree import generate  # noqa: E402
-
-REGISTRY = Registry([LoadedCheck("input", InputCheck()), LoadedCheck("scoping", ScopeCheck())])
+SCOPE_RULES = Settings(select=("IL", "SP"))
 
 
 def lint(manifests: str, select: str = "SP", root: str = "istio-system") -> list[Finding]:
-    settings = Settings(select=("IL", *select.split(",")), root_namespace=root)
-    result = Linter(REGISTRY, settings, Path.cwd()).lint(
-        Inputs(["-"], stdin=manifests.encode(), stdin_filename="m.yaml"))
-    return result.findings
+    return helpers.lint(manifests, select, root)
 
 
 def lint_tree(root: Path, files: dict[str, str], select: str = "SP") -> list[Finding]:
     for name, text in files.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(text, encoding="utf-8")
-    linter = Linter(REGISTRY, Settings(select=(select,)), root)
+    linter = Linter(helpers.REGISTRY, Settings(select=(select,)), root)
     return linter.lint(Inputs(["."], use_git=False)).findings
 
 
@@ -42,18 +34,7 @@ def codes(findings: list[Finding], code: str) -> list[Finding]:
 
 
 def workload(namespace: str, name: str, **labels: str) -> str:
-    pod_labels = ", ".join(f"{k}: {v}" for k, v in {"app": name, **labels}.items())
-    return f"""---
-apiVersion: apps/v1
-kind: Deployment
-metadata: {{name: {name}, namespace: {namespace}}}
-spec:
-  selector: {{matchLabels: {{app: {name}}}}}
-  template:
-    metadata: {{labels: {{{pod_labels}}}}}
-    spec:
-      containers: [{{name: app, image: app}}]
-"""
+    return helpers.workload(namespace, name, **labels)
 
 
 def namespace(name: str) -> str:
@@ -418,14 +399,15 @@ def warnings(findings: list[Finding]) -> list[str]:
 
 
 def test_gitops_example_raises_no_warning() -> None:
-    result = Linter(REGISTRY, Settings(), REPO).lint(Inputs([str(REPO / "examples" / "gitops")]))
+    linter = Linter(helpers.REGISTRY, SCOPE_RULES, REPO)
+    result = linter.lint(Inputs([str(REPO / "examples" / "gitops")]))
     assert warnings(result.findings) == []
     assert sorted(f.code for f in result.findings) == ["SP007", "SP009"]
 
 
 def test_benchmark_tree_raises_no_warning(tmp_path: Path) -> None:
     generate(tmp_path / "tree", namespaces=6, apps=7)
-    result = Linter(REGISTRY, Settings(), tmp_path).lint(Inputs(["tree"], use_git=False))
+    result = Linter(helpers.REGISTRY, SCOPE_RULES, tmp_path).lint(Inputs(["tree"], use_git=False))
     assert warnings(result.findings) == []
 
 
@@ -437,7 +419,7 @@ DELIBERATE = {("peer_authentication", "SP005", "root-selector"),
 
 
 def test_golden_tables_raise_only_their_deliberate_warnings() -> None:
-    linter = Linter(REGISTRY, Settings(), Path.cwd())
+    linter = Linter(helpers.REGISTRY, SCOPE_RULES, Path.cwd())
     for path in sorted((REPO / "tests" / "authz" / "cases").glob("*.yaml")):
         table = yaml.safe_load(path.read_text(encoding="utf-8"))
         text = yaml.safe_dump_all(table["manifests"], sort_keys=False).encode()

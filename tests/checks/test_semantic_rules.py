@@ -2,38 +2,25 @@
 
 from __future__ import annotations
 
-import sys
 import zlib
 from pathlib import Path
+
+import rule_helpers as helpers
+from generate_tree import generate
+from rule_helpers import REPO
 
 from istiolint.config import Settings
 from istiolint.engine import Inputs, Linter
 from istiolint.findings import Finding
 from istiolint.rules import Severity, load_registry
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "benchmarks"))
-
-from generate_tree import generate  # noqa: E402
-
 
 def lint(manifests: str, select: str = "AP,RA") -> list[Finding]:
-    linter = Linter(load_registry(), Settings(select=tuple(select.split(","))), Path.cwd())
-    return linter.lint(Inputs(["-"], stdin=manifests.encode(), stdin_filename="m.yaml")).findings
+    return [f for f in helpers.lint(manifests, select) if not f.code.startswith("IL")]
 
 
 def workload(namespace: str, name: str) -> str:
-    return f"""---
-apiVersion: apps/v1
-kind: Deployment
-metadata: {{name: {name}, namespace: {namespace}}}
-spec:
-  selector: {{matchLabels: {{app: {name}}}}}
-  template:
-    metadata: {{labels: {{app: {name}, tier: api}}}}
-    spec:
-      containers: [{{name: app, image: app, ports: [{{containerPort: 8080}}]}}]
-"""
+    return helpers.workload(namespace, name, (8080,), tier="api")
 
 
 def request_authentication(namespace: str, issuer: str, selector: str = "") -> str:
