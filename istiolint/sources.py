@@ -57,7 +57,8 @@ def discover(paths: Sequence[str], cwd: Path, exclude: PathMatcher, *,
              use_git: bool = True) -> Discovery:
     """Every manifest file under ``paths``, sorted, without duplicates.
 
-    Directories are walked through git when they sit in a work tree (so ``.gitignore`` holds),
+    Directories are walked through git when they sit in a work tree (so ``.gitignore`` holds
+    below them; a directory that is itself ignored is walked in full, since it was named),
     otherwise through the file system. Hidden entries are skipped, symlinks that lead out of the
     scanned root are never followed, and files a ``kustomization.yaml`` uses as patches or that
     are Helm chart templates are not linted as standalone objects.
@@ -116,10 +117,20 @@ def _git_files(root: Path) -> list[Path] | None:
         )
     except (OSError, subprocess.SubprocessError):
         return None
-    if completed.returncode != 0:
+    if completed.returncode != 0 or _ignored_by_git(root):
         return None
     names = completed.stdout.decode("utf-8", "surrogateescape").split("\0")
     return [root / name for name in names if name and (root / name).exists()]
+
+
+def _ignored_by_git(root: Path) -> bool:
+    """A directory the user named although ``.gitignore`` excludes it is walked in full."""
+    try:
+        completed = subprocess.run(["git", "check-ignore", "-q", "."], cwd=root,
+                                   capture_output=True, check=False, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return completed.returncode == 0
 
 
 def _unsafe_link(path: Path, root: Path) -> str | None:

@@ -37,6 +37,14 @@ def test_git_work_trees_honour_gitignore(tmp_path: Path) -> None:
     assert _names(tmp_path, found.files) == ["kept.yaml"]
 
 
+def test_an_ignored_directory_named_explicitly_is_walked_in_full(tmp_path: Path) -> None:
+    _write(tmp_path, {"kept.yaml": "", "ignored/x.yaml": "", "ignored/sub/y.yaml": "",
+                      ".gitignore": "ignored/\n"})
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    found = discover(["ignored"], tmp_path, NO_EXCLUDE)
+    assert _names(tmp_path, found.files) == ["ignored/sub/y.yaml", "ignored/x.yaml"]
+
+
 def test_excludes_match_paths_relative_to_the_working_directory(tmp_path: Path) -> None:
     _write(tmp_path, {"apps/a.yaml": "", "apps/charts/b.yaml": "", "c.tmpl.yaml": ""})
     found = discover(["."], tmp_path, PathMatcher(["charts", "*.tmpl.yaml"]), use_git=False)
