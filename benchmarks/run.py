@@ -71,16 +71,20 @@ def write_requests(tree: Path, out: Path, count: int = 10_000, seed: int = 11) -
     return count
 
 
-def timed(command: list[str], repeat: int) -> tuple[float, str]:
-    times, output = [], ""
+def timed(commands: dict[str, list[str]], repeat: int) -> dict[str, tuple[float, str]]:
+    """Median wall time (and last output) of each command, the runs interleaved so that a
+    noisy neighbour slows every command alike."""
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    outputs: dict[str, str] = {}
     for _ in range(repeat):
-        start = time.perf_counter()
-        completed = subprocess.run(command, capture_output=True, text=True, check=False)
-        times.append(time.perf_counter() - start)
-        if completed.returncode not in (0, 1):
-            raise SystemExit(f"{' '.join(command)} failed:\n{completed.stderr}")
-        output = completed.stdout
-    return statistics.median(times), output
+        for name, command in commands.items():
+            start = time.perf_counter()
+            completed = subprocess.run(command, capture_output=True, text=True, check=False)
+            times[name].append(time.perf_counter() - start)
+            if completed.returncode not in (0, 1):
+                raise SystemExit(f"{' '.join(command)} failed:\n{completed.stderr}")
+            outputs[name] = completed.stdout
+    return {name: (statistics.median(times[name]), outputs[name]) for name in commands}
 
 
 def main() -> None:
@@ -99,22 +103,25 @@ def main() -> None:
         documents = 0
     istiolint = [sys.executable, "-m", "istiolint", "check", str(args.tree), "--no-git",
                  "--format", "json", "--output", os.devnull]
-    floor, parsed = timed([sys.executable, "-c", PARSE_FLOOR, str(args.tree)], args.repeat)
+    measured = timed({"floor": [sys.executable, "-c", PARSE_FLOOR, str(args.tree)],
+                      "check": istiolint}, args.repeat)
+    (floor, parsed), (ours, _) = measured["floor"], measured["check"]
     documents = documents or int(parsed)
-    ours, _ = timed(istiolint, args.repeat)
     print(f"tree: {args.tree} ({files} files, {documents} documents)")
     print(f"libyaml compose (parse floor): {floor:7.2f} s")
     print(f"istiolint check:               {ours:7.2f} s   ratio {ours / floor:5.2f}x "
           f"(target <= 3.0x)  {documents / ours:,.0f} documents/s")
     requests_file = args.tree.parent / "requests.json"
     count = write_requests(args.tree, requests_file)
-    simulate, _ = timed([sys.executable, "-m", "istiolint", "simulate", str(args.tree),
-                         "--requests", str(requests_file), "--format", "json"], args.repeat)
+    simulate, _ = timed({"simulate": [sys.executable, "-m", "istiolint", "simulate",
+                                      str(args.tree), "--requests", str(requests_file),
+                                      "--format", "json"]}, args.repeat)["simulate"]
     print(f"istiolint simulate ({count:,} requests): {simulate:5.2f} s   "
           f"({simulate - ours:+.2f} s beside check; target: a few seconds)")
     yamllint = shutil.which("yamllint")
     if args.yamllint and yamllint:
-        theirs, _ = timed([yamllint, "-d", "relaxed", "-f", "parsable", str(args.tree)], 1)
+        theirs, _ = timed({"yamllint": [yamllint, "-d", "relaxed", "-f", "parsable",
+                                        str(args.tree)]}, 1)["yamllint"]
         print(f"yamllint (relaxed):            {theirs:7.2f} s   ratio {theirs / floor:5.2f}x")
 
 

@@ -94,6 +94,9 @@ ConfigOption = Annotated[Path | None, typer.Option(
     help="Config file (default: .istiolint.yaml or [tool.istiolint] in pyproject.toml, "
          "searched from the working directory up to the git root).")]
 IsolatedOption = Annotated[bool, typer.Option("--isolated", help="Ignore every config file.")]
+JobsOption = Annotated[int, typer.Option(
+    "--jobs", "-j", min=0, envvar="ISTIOLINT_JOBS",
+    help="Processes to use; 0 uses every core for large trees and one for small ones.")]
 
 
 @app.command()
@@ -145,6 +148,7 @@ def check(
         "--no-cache", help="Write nothing to istiolint's cache directory (also: "
         "ISTIOLINT_NO_CACHE=1).")] = False,
     color: Annotated[Color, typer.Option(help="Colour the text output.")] = Color.auto,
+    jobs: JobsOption = 0,
     verbose: Annotated[bool, typer.Option("--verbose", "-v",
                                           help="Show skipped files and tracebacks.")] = False,
 ) -> None:
@@ -170,6 +174,7 @@ def check(
     reporter = get_reporter(output_format)
     registry = load_registry(settings.plugins)
     linter = Linter(registry, settings, Path.cwd())
+    linter.jobs = jobs
     stdin = sys.stdin.buffer.read() if "-" in settings.paths else None
     inputs = Inputs(settings.paths, context=context or (), stdin=stdin,
                     stdin_filename=stdin_filename, use_git=not no_git)

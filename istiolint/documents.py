@@ -114,14 +114,31 @@ def _effective_end(node: Node) -> Any:
 
 
 class Document:
-    """One YAML document that istiolint wants, with its value and its node tree."""
+    """One YAML document that istiolint wants, with its value and its node tree.
 
-    __slots__ = ("data", "index", "node")
+    A pickled document leaves its node tree behind (it is the bulk of the memory and of the
+    pickling time); ``position`` parses the stream's text again the first time it is needed.
+    """
 
-    def __init__(self, index: int, node: Node, data: Any) -> None:
+    __slots__ = ("data", "index", "node", "text")
+
+    def __init__(self, index: int, node: Node | None, data: Any, text: str) -> None:
         self.index = index
         self.node = node
         self.data = data
+        self.text = text
+
+    def __getstate__(self) -> tuple[int, Any, str]:
+        return self.index, self.data, self.text
+
+    def __setstate__(self, state: tuple[int, Any, str]) -> None:
+        self.index, self.data, self.text = state
+        self.node = None
+
+    def _root(self) -> Node:
+        if self.node is None:
+            self.node = _reparsed_root(self.text, self.index)
+        return self.node
 
     def position(self, pointer: str) -> Position:
         """Where the node at ``pointer`` is; the nearest existing ancestor when it is absent.
@@ -129,7 +146,7 @@ class Document:
         For a mapping member the region starts at its key, so a finding about
         ``/spec/action`` points at ``action:``.
         """
-        node: Node = self.node
+        node: Node = self._root()
         key_node: Node | None = None
         for token in split_pointer(pointer):
             found = _child(node, token)
@@ -189,7 +206,7 @@ def parse_stream(text: str, wants: WantsDocument) -> ParsedStream:
                 result.problems.append(LoadProblem("IL006", node_position(root), exc.args[0]))
                 continue
             result.problems.extend(converter.problems)
-            result.documents.append(Document(index, root, data))
+            result.documents.append(Document(index, root, data, text))
     finally:
         loader.dispose()
     return result
@@ -209,6 +226,17 @@ def _nodes(loader: Any, text: str, result: ParsedStream) -> Iterator[Node]:
             return
         if node is not None and not (isinstance(node, ScalarNode) and _tag(node) == NULL):
             yield node
+
+
+def _reparsed_root(text: str, index: int) -> Node:
+    loader = _NodeLoader(text)
+    try:
+        for position, root in enumerate(_nodes(loader, text, ParsedStream())):
+            if position == index:
+                return root
+    finally:
+        loader.dispose()
+    raise LookupError(f"document {index} is no longer in its stream")
 
 
 def _reader_problem(exc: yaml.reader.ReaderError, text: str) -> LoadProblem:

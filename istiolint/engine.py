@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import gc
+import os
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from istiolint.config import Settings
@@ -15,9 +16,10 @@ from istiolint.documents import Projection
 from istiolint.findings import Finding
 from istiolint.globs import PathMatcher
 from istiolint.model.kube import MODEL_PROJECTIONS
+from istiolint.parallel import run_split
 from istiolint.positions import FILE_START
 from istiolint.resources import Resource, extract_resources
-from istiolint.rules import Detection, Registry
+from istiolint.rules import Detection, LoadedCheck, Registry
 from istiolint.schemas import SchemaStore
 from istiolint.selection import RuleSelection
 from istiolint.sources import (
@@ -32,6 +34,8 @@ from istiolint.sources import (
 from istiolint.suppression import Suppressor
 
 LIST_KIND_SUFFIX = "List"
+PARALLEL_MIN_FILES = 400
+MAX_AUTO_JOBS = 4
 
 
 @contextmanager
@@ -47,6 +51,49 @@ def _cyclic_gc_paused() -> Iterator[None]:
         gc.freeze()
         if enabled:
             gc.enable()
+
+
+@dataclass
+class FileResult:
+    """One file, read and checked on its own: the unit that worker processes hand back."""
+
+    source: SourceFile
+    resources: list[Resource]
+    detections: list[tuple[Detection, tuple[str, ...]]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _PortableDetection:
+    """A detection that names its resource and source by index, so that it can travel back
+    from a worker process without dragging (copies of) the objects along."""
+
+    detection: Detection
+    defers_to: tuple[str, ...]
+    resource: int | None
+    source: int | None
+
+    @classmethod
+    def of(cls, detection: Detection, defers_to: tuple[str, ...],
+           resources: Mapping[int, int], sources: Mapping[int, int]) -> _PortableDetection:
+        resource = resources[id(detection.resource)] if detection.resource else None
+        source = sources[id(detection.source)] if detection.source else None
+        return cls(replace(detection, resource=None, source=None), defers_to, resource, source)
+
+    def bound(self, context: CheckContext) -> tuple[Detection, tuple[str, ...]]:
+        detection = replace(
+            self.detection,
+            resource=None if self.resource is None else context.resources[self.resource],
+            source=None if self.source is None else context.sources[self.source])
+        return detection, self.defers_to
+
+
+@dataclass
+class LoadedTree:
+    sources: list[SourceFile] = field(default_factory=list)
+    resources: list[Resource] = field(default_factory=list)
+    detections: list[tuple[Detection, tuple[str, ...]]] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    report_paths: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -69,12 +116,20 @@ class Inputs:
     use_git: bool = True
 
 
+def _positioned(detection: Detection) -> Detection:
+    """Resolve the position while the node tree is at hand (it is not pickled)."""
+    if detection.position is None and detection.resource is not None:
+        return replace(detection, position=detection.resource.position(detection.pointer))
+    return detection
+
+
 class Linter:
     def __init__(self, registry: Registry, settings: Settings, cwd: Path) -> None:
         self.registry = registry
         self.settings = settings
         self.cwd = cwd
         self.selection = RuleSelection(registry, settings, cwd)
+        self.jobs = 0  # worker processes; 0 chooses by the tree's size and the cores
         self.schemas = SchemaStore(settings.istio_version)
         self._istio_kinds = frozenset(kind for _, kind in self.schemas.kinds)
         # workloads, Services and Namespaces are read only when something uses the mesh model
@@ -93,7 +148,9 @@ class Linter:
             return True
         return MODEL_PROJECTIONS.get(kind, False) if self.with_model else False
 
-    def load(self, inputs: Inputs) -> tuple[list[SourceFile], list[Skipped], set[str]]:
+    def load(self, inputs: Inputs, *, run_checks: bool = True) -> LoadedTree:
+        """Read, parse and extract every input file; with ``run_checks``, also run the checks
+        whose findings on a file depend on that file alone (``per_source``)."""
         exclude = PathMatcher(self.settings.exclude)
         named = [p for p in inputs.paths if p != STDIN]
         reported = discover(named, self.cwd, exclude, use_git=inputs.use_git)
@@ -104,34 +161,90 @@ class Linter:
         if context is not None:
             listed = set(reported.files)
             files += [p for p in context.files if p not in listed]
+        local_checks = self._local_checks() if run_checks else ()
         with _cyclic_gc_paused():
-            sources = [read_source(path, display_path(path, self.cwd), self.wants)
-                       for path in files]
-        if STDIN in inputs.paths:
-            sources.append(parse_source(inputs.stdin or b"", inputs.stdin_filename, self.wants))
-            report_paths.add(inputs.stdin_filename)
-        skipped = reported.skipped + (context.skipped if context else [])
-        return sources, skipped, report_paths
+            results = self._process_files(files, local_checks)
+            if STDIN in inputs.paths:
+                source = parse_source(inputs.stdin or b"", inputs.stdin_filename, self.wants)
+                results.append(self._checked(source, local_checks))
+                report_paths.add(inputs.stdin_filename)
+        tree = LoadedTree(skipped=reported.skipped + (context.skipped if context else []),
+                          report_paths=report_paths)
+        for result in results:
+            tree.sources.append(result.source)
+            tree.resources.extend(result.resources)
+            tree.detections.extend(result.detections)
+        return tree
 
     def lint(self, inputs: Inputs) -> LintResult:
-        sources, skipped, report_paths = self.load(inputs)
-        resources = [r for source in sources for r in extract_resources(source)]
-        context = CheckContext(sources, resources, self.settings, self.schemas)
-        detections = list(self._detect(context))
-        findings = self._decorate(detections, sources, resources)
-        findings = [f for f in findings if f.path in report_paths]
+        tree = self.load(inputs)
+        context = CheckContext(tree.sources, tree.resources, self.settings, self.schemas)
+        detections = self._without_redundant([*tree.detections, *self._detect(context)])
+        findings = self._decorate(detections, tree.sources, tree.resources)
+        findings = [f for f in findings if f.path in tree.report_paths]
         findings.sort(key=Finding.sort_key)
-        return LintResult(findings, len(sources), sum(s.total_documents for s in sources),
-                          skipped, self.schemas.istio_version)
+        return LintResult(findings, len(tree.sources),
+                          sum(s.total_documents for s in tree.sources), tree.skipped,
+                          self.schemas.istio_version)
 
-    def _detect(self, context: CheckContext) -> list[Detection]:
+    def _enabled_checks(self) -> list[LoadedCheck]:
         enabled = self.selection.enabled
-        found: list[tuple[Detection, tuple[str, ...]]] = []
-        for loaded in self.registry.checks:
-            if any(doc.code in enabled for doc in loaded.check.rules):
-                defers_to = tuple(getattr(loaded.check, "defers_to", ()))
-                found.extend((d, defers_to) for d in loaded.check.run(context)
-                             if d.code in enabled)
+        return [loaded for loaded in self.registry.checks
+                if any(doc.code in enabled for doc in loaded.check.rules)]
+
+    def _local_checks(self) -> tuple[LoadedCheck, ...]:
+        return tuple(c for c in self._enabled_checks() if getattr(c.check, "per_source", False))
+
+    def _process_files(self, files: Sequence[Path],
+                       local_checks: Sequence[LoadedCheck]) -> list[FileResult]:
+        def process(path: Path) -> FileResult:
+            return self._checked(read_source(path, display_path(path, self.cwd), self.wants),
+                                 local_checks)
+
+        return run_split(process, files, self.jobs_for(files))
+
+    def jobs_for(self, files: Sequence[object]) -> int:
+        """Worker processes: one per core for large trees, none when forking costs more."""
+        if self.jobs:
+            return self.jobs
+        if len(files) < PARALLEL_MIN_FILES:
+            return 1
+        return min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                   else os.cpu_count() or 1, MAX_AUTO_JOBS)
+
+    def _checked(self, source: SourceFile, local_checks: Sequence[LoadedCheck]) -> FileResult:
+        resources = list(extract_resources(source))
+        result = FileResult(source, resources)
+        if not local_checks:
+            return result
+        context = CheckContext([source], resources, self.settings, self.schemas)
+        enabled = self.selection.enabled
+        for loaded in local_checks:
+            defers_to = tuple(getattr(loaded.check, "defers_to", ()))
+            result.detections.extend((_positioned(d), defers_to)
+                                     for d in loaded.check.run(context) if d.code in enabled)
+        return result
+
+    def _detect(self, context: CheckContext) -> list[tuple[Detection, tuple[str, ...]]]:
+        """Run the checks that read the whole tree, spread over processes for large trees."""
+        checks = [c for c in self._enabled_checks() if not getattr(c.check, "per_source", False)]
+        jobs = min(self.jobs_for(context.sources), len(checks))
+        if jobs > 1 and any(getattr(c.check, "needs_model", False) for c in checks):
+            _ = context.model  # built once, before forking, and inherited by every worker
+        enabled = self.selection.enabled
+        resource_index = {id(r): i for i, r in enumerate(context.resources)}
+        source_index = {id(s): i for i, s in enumerate(context.sources)}
+
+        def run(loaded: LoadedCheck) -> list[_PortableDetection]:
+            defers_to = tuple(getattr(loaded.check, "defers_to", ()))
+            return [_PortableDetection.of(d, defers_to, resource_index, source_index)
+                    for d in loaded.check.run(context) if d.code in enabled]
+
+        return [portable.bound(context) for found in run_split(run, checks, jobs)
+                for portable in found]
+
+    @staticmethod
+    def _without_redundant(found: Sequence[tuple[Detection, tuple[str, ...]]]) -> list[Detection]:
         claimed: dict[tuple[int, str], set[str]] = defaultdict(set)
         for detection, _ in found:
             if detection.resource is not None:

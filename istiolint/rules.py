@@ -125,8 +125,10 @@ class Check(Protocol):
     """A detector. ``rules`` documents every code that ``run`` may report.
 
     A check may also define ``defers_to``: rule codes or prefixes whose finding on the same
-    object and field makes this check's finding redundant (it is then dropped); and
-    ``needs_model = True`` when it reads the mesh model (workloads, Services, Namespaces).
+    object and field makes this check's finding redundant (it is then dropped);
+    ``needs_model = True`` when it reads the mesh model (workloads, Services, Namespaces); and
+    ``per_source = True`` when what it finds in a file depends on that file alone: it then runs
+    once per file, possibly in a worker process, and only its detections are sent back.
     """
 
     rules: Sequence[RuleDoc]

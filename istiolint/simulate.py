@@ -17,7 +17,6 @@ from istiolint.engine import Inputs, Linter
 from istiolint.errors import UsageError
 from istiolint.model.mesh import MeshModel
 from istiolint.report import printable
-from istiolint.resources import extract_resources
 
 FORMAT_VERSION = 1
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -58,11 +57,10 @@ def load_request_file(path: Path) -> RequestFile:
 def load_model(linter: Linter, paths: Sequence[str]) -> MeshModel:
     linter.with_model = True
     try:
-        sources, _, _ = linter.load(Inputs(list(paths)))
+        tree = linter.load(Inputs(list(paths)), run_checks=False)
     except FileNotFoundError as exc:
         raise UsageError(str(exc)) from exc
-    resources = [r for source in sources for r in extract_resources(source)]
-    return MeshModel.build(resources, linter.settings.root_namespace)
+    return MeshModel.build(tree.resources, linter.settings.root_namespace)
 
 
 @dataclass(frozen=True)

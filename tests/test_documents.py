@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pickle
+
 from istiolint.documents import MAX_DEPTH, parse_stream
 from istiolint.positions import Position
 
@@ -94,3 +96,15 @@ def test_control_characters_are_a_positioned_parse_error() -> None:
     parsed = parse_stream("kind: X\nname: a\x07b\n", _all)
     assert parsed.problems[0].code == "IL001"
     assert (parsed.problems[0].position.line, parsed.problems[0].position.column) == (2, 8)
+
+
+def test_a_pickled_document_finds_positions_again_without_its_node_tree() -> None:
+    text = "---\n~\n---\nkind: A\nspec:\n  x: 1\n---\nkind: B\nspec:\n  items:\n  - y: 2\n"
+    documents = parse_stream(text, _all).documents
+    copies = pickle.loads(pickle.dumps(documents))
+    assert [c.node for c in copies] == [None, None]
+    for original, copy in zip(documents, copies, strict=True):
+        assert copy.data == original.data
+        for pointer in ("", "/spec", "/spec/x", "/spec/items/0/y", "/spec/missing"):
+            assert copy.position(pointer) == original.position(pointer)
+    assert copies[1].position("/spec/items/0/y") == Position(11, 5, 11, 9)

@@ -15,6 +15,7 @@ SECURITY_GROUP = "security.istio.io"
 class AdmissionCheck:
     """Istio's webhook only sees objects the CRD schema accepted, so a schema finding on the
     same field says the same thing first."""
+    per_source = True
 
     rules = builtin_rules(REJECTED, WARNED)
     defers_to = ("SC",)

@@ -12,6 +12,7 @@ SUPPRESSION_CODES = ("IL100", "IL101")
 
 class InputCheck:
     """Reports what the loader found; the suppression rules are reported by the engine."""
+    per_source = True
 
     rules = builtin_rules("IL001", "IL002", "IL003", "IL004", "IL005", "IL006",
                           *SUPPRESSION_CODES)

@@ -67,6 +67,7 @@ def internal_reason(host: str) -> str | None:
 
 
 class JwtKeySourceCheck:
+    per_source = True
     rules = builtin_rules(KEYS_UNAVAILABLE, KEYS_BY_DISCOVERY, INSECURE_KEYS, PLACEHOLDER_URL,
                           BLOCKED_KEYS, INTERNAL_KEYS)
 

@@ -14,7 +14,7 @@ from istiolint.context import CheckContext
 from istiolint.positions import join_pointer, pointer_from_path, pointer_to_dotted
 from istiolint.resources import Resource
 from istiolint.rules import Detection, builtin_rules
-from istiolint.schemas import subtree_has
+from istiolint.schemas import SchemaStore, subtree_has
 
 UNKNOWN_FIELD, WRONG_TYPE, INVALID_VALUE, MISSING_FIELD = "SC001", "SC002", "SC003", "SC004"
 CEL_RULE, UNKNOWN_KIND, INVALID_METADATA = "SC005", "SC006", "SC007"
@@ -65,13 +65,22 @@ def _expected(types: Any) -> str:
 
 
 class SchemaCheck:
+    per_source = True
     rules = builtin_rules(UNKNOWN_FIELD, WRONG_TYPE, INVALID_VALUE, MISSING_FIELD, CEL_RULE,
                           UNKNOWN_KIND, INVALID_METADATA)
 
+    def __init__(self) -> None:
+        # compiled CEL programs and schema facts, kept across runs (one run per file) for the
+        # schemas they were computed from; holding the store keeps its node ids meaningful
+        self._cached_for: SchemaStore | None = None
+        self._cel: CelValidator | None = None
+        self._list_types: dict[int, bool] = {}
+
     def run(self, context: CheckContext) -> Iterator[Detection]:
-        cel = CelValidator()
         store = context.schemas
-        list_types: dict[int, bool] = {}
+        if self._cel is None or self._cached_for is not store:
+            self._cached_for, self._cel, self._list_types = store, CelValidator(), {}
+        cel, list_types = self._cel, self._list_types
         for resource in context.resources:
             if not resource.is_istio():
                 continue

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from istiolint.config import Settings
+from istiolint.engine import Inputs, Linter
+from istiolint.parallel import can_fork, run_split
+from istiolint.rules import load_registry
+
+REPO = Path(__file__).resolve().parent.parent
+needs_fork = pytest.mark.skipif(not can_fork(), reason="worker processes are forked (Linux)")
+
+
+def _square_and_pid(value: int) -> tuple[int, int]:
+    return value * value, os.getpid()
+
+
+@needs_fork
+@pytest.mark.parametrize("count", [3, 7, 500])  # fixed shares, and pieces shared by stealing
+def test_results_keep_the_order_of_the_items(count: int) -> None:
+    results = run_split(_square_and_pid, list(range(count)), jobs=2)
+    assert [square for square, _ in results] == [n * n for n in range(count)]
+    assert {pid for _, pid in results} - {os.getpid()}, "no work was done by a worker"
+
+
+@needs_fork
+def test_work_a_worker_fails_is_done_here_instead() -> None:
+    parent = os.getpid()
+
+    def fails_in_workers(value: int) -> int:
+        if os.getpid() != parent:
+            raise RuntimeError("worker trouble")
+        return value + 1
+
+    assert run_split(fails_in_workers, list(range(300)), jobs=2) == list(range(1, 301))
+
+
+def test_one_job_runs_here() -> None:
+    results = run_split(_square_and_pid, [1, 2, 3], jobs=1)
+    assert results == [(1, os.getpid()), (4, os.getpid()), (9, os.getpid())]
+
+
+@needs_fork
+def test_parallel_lint_reports_exactly_what_a_sequential_one_does() -> None:
+    inputs = Inputs([str(REPO / "examples"), str(REPO / "tests" / "corpus"),
+                     str(REPO / "rules")], use_git=False)
+    outcomes = []
+    for jobs in (1, 2):
+        linter = Linter(load_registry(), Settings(), REPO)
+        linter.jobs = jobs
+        outcomes.append(linter.lint(inputs))
+    sequential, parallel = outcomes
+    assert len(sequential.findings) > 100  # rules/ holds every rule's bad example
+    assert parallel.findings == sequential.findings
+    assert (parallel.files, parallel.documents) == (sequential.files, sequential.documents)
