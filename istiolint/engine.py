@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import gc
 import os
 from collections import defaultdict
@@ -32,6 +33,7 @@ from istiolint.sources import (
     read_source,
 )
 from istiolint.suppression import Suppressor
+from istiolint.trees import FileSystemTree, Tree, blob_id
 
 LIST_KIND_SUFFIX = "List"
 PARALLEL_MIN_FILES = 400
@@ -106,6 +108,13 @@ class LintResult:
 
 
 @dataclass(frozen=True)
+class Run:
+    tree: LoadedTree
+    context: CheckContext
+    result: LintResult
+
+
+@dataclass(frozen=True)
 class Inputs:
     """What to lint: ``paths`` are reported; ``context`` is loaded for cross-file rules only."""
 
@@ -130,12 +139,22 @@ class Linter:
         self.cwd = cwd
         self.selection = RuleSelection(registry, settings, cwd)
         self.jobs = 0  # worker processes; 0 chooses by the tree's size and the cores
+        # file results by (shown path, git blob id), kept across runs when not None
+        self.reuse: dict[tuple[str, str], FileResult] | None = None
+        self.tree: Tree | None = None  # None: the file system
         self.schemas = SchemaStore(settings.istio_version)
         self._istio_kinds = frozenset(kind for _, kind in self.schemas.kinds)
         # workloads, Services and Namespaces are read only when something uses the mesh model
         self.with_model = any(getattr(loaded.check, "needs_model", False)
                               for loaded in registry.checks
                               if any(d.code in self.selection.enabled for d in loaded.check.rules))
+
+    def reading(self, tree: Tree) -> Linter:
+        """The same linter reading ``tree`` (another side of a diff) instead of the file
+        system, sharing the remembered file results."""
+        other = copy.copy(self)
+        other.tree = tree
+        return other
 
     def wants(self, api_version: str | None, kind: str | None) -> Projection:
         """What to convert of a document; everything else is parsed for syntax only."""
@@ -153,9 +172,10 @@ class Linter:
         whose findings on a file depend on that file alone (``per_source``)."""
         exclude = PathMatcher(self.settings.exclude)
         named = [p for p in inputs.paths if p != STDIN]
-        reported = discover(named, self.cwd, exclude, use_git=inputs.use_git)
+        files_from = self.tree or FileSystemTree(use_git=inputs.use_git)
+        reported = discover(named, self.cwd, exclude, tree=files_from)
         context = discover([p for p in inputs.context if p != STDIN], self.cwd, exclude,
-                           use_git=inputs.use_git) if inputs.context else None
+                           tree=files_from) if inputs.context else None
         report_paths = {display_path(p, self.cwd) for p in reported.files}
         files = list(reported.files)
         if context is not None:
@@ -163,7 +183,7 @@ class Linter:
             files += [p for p in context.files if p not in listed]
         local_checks = self._local_checks() if run_checks else ()
         with _cyclic_gc_paused():
-            results = self._process_files(files, local_checks)
+            results = self._process_files(files, local_checks, files_from)
             if STDIN in inputs.paths:
                 source = parse_source(inputs.stdin or b"", inputs.stdin_filename, self.wants)
                 results.append(self._checked(source, local_checks))
@@ -177,15 +197,20 @@ class Linter:
         return tree
 
     def lint(self, inputs: Inputs) -> LintResult:
+        return self.run(inputs).result
+
+    def run(self, inputs: Inputs) -> Run:
+        """Lint, keeping what was loaded (the diff compares two runs)."""
         tree = self.load(inputs)
         context = CheckContext(tree.sources, tree.resources, self.settings, self.schemas)
         detections = self._without_redundant([*tree.detections, *self._detect(context)])
         findings = self._decorate(detections, tree.sources, tree.resources)
         findings = [f for f in findings if f.path in tree.report_paths]
         findings.sort(key=Finding.sort_key)
-        return LintResult(findings, len(tree.sources),
-                          sum(s.total_documents for s in tree.sources), tree.skipped,
-                          self.schemas.istio_version)
+        result = LintResult(findings, len(tree.sources),
+                            sum(s.total_documents for s in tree.sources), tree.skipped,
+                            self.schemas.istio_version)
+        return Run(tree, context, result)
 
     def _enabled_checks(self) -> list[LoadedCheck]:
         enabled = self.selection.enabled
@@ -195,13 +220,54 @@ class Linter:
     def _local_checks(self) -> tuple[LoadedCheck, ...]:
         return tuple(c for c in self._enabled_checks() if getattr(c.check, "per_source", False))
 
-    def _process_files(self, files: Sequence[Path],
-                       local_checks: Sequence[LoadedCheck]) -> list[FileResult]:
-        def process(path: Path) -> FileResult:
-            return self._checked(read_source(path, display_path(path, self.cwd), self.wants),
-                                 local_checks)
+    def _process_files(self, files: Sequence[Path], local_checks: Sequence[LoadedCheck],
+                       tree: Tree) -> list[FileResult]:
+        if self.reuse is None:
+            def process(path: Path) -> FileResult:
+                return self._checked(read_source(path, display_path(path, self.cwd), self.wants,
+                                                 tree), local_checks)
 
-        return run_split(process, files, self.jobs_for(files))
+            return run_split(process, files, self.jobs_for(files))
+        return self._process_remembered(files, local_checks, tree, self.reuse)
+
+    def _process_remembered(self, files: Sequence[Path], local_checks: Sequence[LoadedCheck],
+                            tree: Tree, memory: dict[tuple[str, str], FileResult]
+                            ) -> list[FileResult]:
+        """Files seen before with the same path and content (the unchanged part of a diff)
+        reuse their earlier result; the others are processed as usual and remembered."""
+        keys: list[tuple[str, str] | None] = []
+        todo: dict[tuple[str, str], Path] = {}  # what to process, and where to read it
+        contents: dict[tuple[str, str], bytes] = {}
+        tree.prefetch(path for path in files if tree.known_blob_id(path) is None)
+        for path in files:
+            shown, known = display_path(path, self.cwd), tree.known_blob_id(path)
+            if known is None:
+                try:
+                    raw = tree.read_bytes(path)
+                except OSError:  # read_source below reports it
+                    keys.append(None)
+                    continue
+                key = (shown, blob_id(raw))
+                contents[key] = raw
+            else:
+                key = (shown, known)
+            keys.append(key)
+            if key not in memory:
+                todo.setdefault(key, path)
+        unread = {key: path for key, path in todo.items() if key not in contents}
+        tree.prefetch(unread.values())
+        contents.update((key, tree.read_bytes(path)) for key, path in unread.items())
+
+        def process(key: tuple[str, str]) -> FileResult:
+            return self._checked(parse_source(contents[key], key[0], self.wants), local_checks)
+
+        pending = list(todo)
+        memory.update(zip(pending, run_split(process, pending, self.jobs_for(pending)),
+                          strict=True))
+        return [memory[key] if key is not None else
+                self._checked(read_source(path, display_path(path, self.cwd), self.wants, tree),
+                              local_checks)
+                for path, key in zip(files, keys, strict=True)]
 
     def jobs_for(self, files: Sequence[object]) -> int:
         """Worker processes: one per core for large trees, none when forking costs more."""

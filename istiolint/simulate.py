@@ -85,7 +85,8 @@ def decide(model: MeshModel, requests: Sequence[Request]) -> list[Result]:
     return results
 
 
-def _policy_json(verdict: Verdict) -> dict[str, Any] | None:
+def policy_json(verdict: Verdict) -> dict[str, Any] | None:
+    """The policy that decided, with where it is."""
     policy = verdict.policy
     if policy is None:
         return None
@@ -100,7 +101,7 @@ def result_json(result: Result) -> dict[str, Any]:
         "name": result.request.name or None,
         "request": result.request.as_json(),
         "decision": verdict.decision, "status": verdict.status, "reason": verdict.reason,
-        "policy": _policy_json(verdict), "rule": verdict.rule, "trace": verdict.trace,
+        "policy": policy_json(verdict), "rule": verdict.rule, "trace": verdict.trace,
     }
     if result.request.expect is not None:
         out["expect"] = result.request.expect
@@ -142,7 +143,7 @@ def write_text(results: Sequence[Result], stream: TextIO, *, verbose: bool) -> N
         if result.request.name:
             stream.write(f"  request: {describe_request(result.request)}\n")
         stream.write(f"  reason: {printable(verdict.reason)}\n")
-        policy = _policy_json(verdict)
+        policy = policy_json(verdict)
         if policy is not None:
             stream.write(f"  decided by: {policy['kind']} {policy['namespace']}/{policy['name']}"
                          f" ({printable(policy['path'])}:{policy['line']})\n")
@@ -157,7 +158,7 @@ def write_test_report(results: Sequence[Result], stream: TextIO) -> None:
         if result.passed:
             continue
         verdict, request = result.verdict, result.request
-        policy = _policy_json(verdict)
+        policy = policy_json(verdict)
         where = (f" [{policy['kind']} {policy['namespace']}/{policy['name']} "
                  f"{printable(policy['path'])}:{policy['line']}]" if policy else "")
         stream.write(f"FAIL {printable(request.name or describe_request(request))}: expected "

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import os
-import subprocess
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,9 +13,8 @@ from istiolint.directives import Directive, MalformedDirective, scan_directives
 from istiolint.documents import Document, LoadProblem, WantsDocument, parse_stream
 from istiolint.globs import PathMatcher
 from istiolint.positions import Position
+from istiolint.trees import KUSTOMIZATION_NAMES, MANIFEST_SUFFIXES, FileSystemTree, Tree
 
-MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
-KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 STDIN = "-"
 
 
@@ -54,37 +52,39 @@ def display_path(path: Path, cwd: Path) -> str:
 
 
 def discover(paths: Sequence[str], cwd: Path, exclude: PathMatcher, *,
-             use_git: bool = True) -> Discovery:
+             use_git: bool = True, tree: Tree | None = None) -> Discovery:
     """Every manifest file under ``paths``, sorted, without duplicates.
 
     Directories are walked through git when they sit in a work tree (so ``.gitignore`` holds
     below them; a directory that is itself ignored is walked in full, since it was named),
     otherwise through the file system. Hidden entries are skipped, symlinks that lead out of the
     scanned root are never followed, and files a ``kustomization.yaml`` uses as patches or that
-    are Helm chart templates are not linted as standalone objects.
+    are Helm chart templates are not linted as standalone objects. ``tree`` reads something
+    else than the file system (a git revision) the same way.
     """
+    tree = tree or FileSystemTree(use_git=use_git)
     result = Discovery()
     seen: set[Path] = set()
     for raw in paths:
         root = Path(raw) if Path(raw).is_absolute() else cwd / raw
-        if root.is_file():
+        if tree.is_file(root):
             _add(result, seen, root)
-        elif root.is_dir():
+        elif tree.is_dir(root):
             prefix = len(str(root).rstrip(os.sep)) + 1
-            for candidate in _walk(root, use_git=use_git):
+            for candidate in tree.manifests_under(root):
                 relative = str(candidate)[prefix:]
                 if not relative or relative.startswith(".") or f"{os.sep}." in relative:
                     continue
                 if exclude and exclude.matches(display_path(candidate, cwd)):
                     continue
-                reason = _unsafe_link(candidate, root)
+                reason = tree.unsafe_link(candidate, root)
                 if reason:
                     result.skipped.append(Skipped(display_path(candidate, cwd), reason))
                 else:
                     _add(result, seen, candidate)
         else:
             raise FileNotFoundError(f"no such file or directory: {raw}")
-    result.files = _without_kustomize_patches_and_chart_templates(result, cwd)
+    result.files = _without_kustomize_patches_and_chart_templates(result, cwd, tree)
     return result
 
 
@@ -95,71 +95,16 @@ def _add(result: Discovery, seen: set[Path], path: Path) -> None:
         result.files.append(key)
 
 
-def _walk(root: Path, *, use_git: bool) -> Iterable[Path]:
-    listed = _git_files(root) if use_git else None
-    if listed is not None:
-        return sorted(p for p in listed if p.name.endswith(MANIFEST_SUFFIXES) or
-                      p.name in KUSTOMIZATION_NAMES)
-    found: list[Path] = []
-    for directory, subdirs, files in os.walk(root, followlinks=False):
-        subdirs[:] = sorted(d for d in subdirs if not d.startswith("."))
-        found.extend(Path(directory) / name for name in files
-                     if name.endswith(MANIFEST_SUFFIXES) or name in KUSTOMIZATION_NAMES)
-    return sorted(found)
-
-
-def _git_files(root: Path) -> list[Path] | None:
-    try:
-        completed = subprocess.run(
-            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            cwd=root, capture_output=True, check=False, timeout=60,
-            env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"},
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    if completed.returncode != 0 or _ignored_by_git(root):
-        return None
-    names = completed.stdout.decode("utf-8", "surrogateescape").split("\0")
-    return [root / name for name in names if name and (root / name).exists()]
-
-
-def _ignored_by_git(root: Path) -> bool:
-    """A directory the user named although ``.gitignore`` excludes it is walked in full."""
-    try:
-        completed = subprocess.run(["git", "check-ignore", "-q", "."], cwd=root,
-                                   capture_output=True, check=False, timeout=60)
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return completed.returncode == 0
-
-
-def _unsafe_link(path: Path, root: Path) -> str | None:
-    """Why a path must not be read: a symlink loop, or a link that leaves the scanned tree.
-
-    Only the file itself can be a link: neither os.walk (without followlinks) nor git descend
-    into linked directories."""
-    if not path.is_symlink():
-        return None
-    try:
-        target = path.resolve(strict=True)
-    except (OSError, RuntimeError):
-        return "symlink loop or dangling symlink"
-    if not target.is_relative_to(root.resolve()):
-        return "symlink points outside the scanned directory"
-    if not target.is_file():
-        return "symlink to a directory (linked directories are not followed)"
-    return None
-
-
-def _without_kustomize_patches_and_chart_templates(result: Discovery, cwd: Path) -> list[Path]:
+def _without_kustomize_patches_and_chart_templates(result: Discovery, cwd: Path,
+                                                   tree: Tree) -> list[Path]:
     excluded: dict[Path, str] = {}
     for path in result.files:
         if path.name in KUSTOMIZATION_NAMES:
             excluded[path] = "kustomization file"
-            for patch in _kustomize_patch_files(path):
+            for patch in _kustomize_patch_files(path, tree):
                 excluded.setdefault(patch, f"patch listed in {display_path(path, cwd)}")
-        if path.name.endswith(MANIFEST_SUFFIXES) and path.parent.name == "templates" and (
-                path.parent.parent / "Chart.yaml").exists():
+        if path.name.endswith(MANIFEST_SUFFIXES) and path.parent.name == "templates" and \
+                tree.is_file(path.parent.parent / "Chart.yaml"):
             excluded[path] = "Helm template (lint its output: helm template | istiolint check -)"
     for path, reason in sorted(excluded.items()):
         if path.name not in KUSTOMIZATION_NAMES:
@@ -167,9 +112,9 @@ def _without_kustomize_patches_and_chart_templates(result: Discovery, cwd: Path)
     return [p for p in result.files if p not in excluded]
 
 
-def _kustomize_patch_files(kustomization: Path) -> list[Path]:
+def _kustomize_patch_files(kustomization: Path, tree: Tree) -> list[Path]:
     try:
-        data = yaml.load(kustomization.read_bytes(), Loader=getattr(yaml, "CSafeLoader",
+        data = yaml.load(tree.read_bytes(kustomization), Loader=getattr(yaml, "CSafeLoader",
                                                                     yaml.SafeLoader))
     except (OSError, yaml.YAMLError):
         return []
@@ -185,9 +130,10 @@ def _kustomize_patch_files(kustomization: Path) -> list[Path]:
             if isinstance(name, str) and "\n" not in name and not name.startswith("/")]
 
 
-def read_source(path: Path, shown_as: str, wants: WantsDocument) -> SourceFile:
+def read_source(path: Path, shown_as: str, wants: WantsDocument,
+                tree: Tree | None = None) -> SourceFile:
     try:
-        raw = path.read_bytes()
+        raw = tree.read_bytes(path) if tree is not None else path.read_bytes()
     except OSError as exc:
         return _unreadable(shown_as, f"cannot read the file: {exc.strerror or exc}")
     return parse_source(raw, shown_as, wants)

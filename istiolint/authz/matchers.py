@@ -25,6 +25,17 @@ def string_match(pattern: str, value: str | None, *, ignore_case: bool = False) 
     return value == pattern
 
 
+def example_match(pattern: str, filler: str = "x") -> str:
+    """A value that ``string_match`` (or a path template) accepts for ``pattern``."""
+    if pattern == "*":
+        return filler
+    if pattern.startswith("*"):
+        return filler + pattern[1:]
+    if pattern.endswith("*"):
+        return pattern[:-1] + filler
+    return pattern.replace("{**}", filler).replace("{*}", filler)
+
+
 def presence_or_string_match(pattern: str, value: str | None, *, ignore_case: bool = False
                              ) -> bool:
     """Header matchers: ``*`` only asks for the header to be present (even empty)."""

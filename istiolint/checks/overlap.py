@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from istiolint.authz.evaluate import Evaluator
+from istiolint.authz.matchers import example_match
 from istiolint.authz.request import Jwt, Peer, Request, To
 from istiolint.context import CheckContext
 from istiolint.model.mesh import MeshModel, Target
@@ -103,23 +104,13 @@ def rule_within(specific: Mapping[str, Any], general: Mapping[str, Any]) -> bool
     return True
 
 
-def _instance(pattern: str, filler: str = "x") -> str:
-    if pattern == "*":
-        return filler
-    if pattern.startswith("*"):
-        return filler + pattern[1:]
-    if pattern.endswith("*"):
-        return pattern[:-1] + filler
-    return pattern.replace("{**}", filler).replace("{*}", filler)
-
-
 def _example_principal(source: Mapping[str, Any], namespace: str) -> str | None:
     principals = _values(source, "principals")
     if principals:
-        return _instance(principals[0], "cluster.local/ns/x/sa/x")
+        return example_match(principals[0], "cluster.local/ns/x/sa/x")
     namespaces = _values(source, "namespaces")
     if namespaces:
-        return f"cluster.local/ns/{_instance(namespaces[0])}/sa/x"
+        return f"cluster.local/ns/{example_match(namespaces[0])}/sa/x"
     accounts = _values(source, "serviceAccounts")
     if accounts:
         account_namespace, _, account = accounts[0].rpartition("/")
@@ -137,7 +128,7 @@ def example_request(target: Target, rule: Mapping[str, Any]) -> Request | None:
     for field, key, filler in (("hosts", "host", "x.example"), ("methods", "method", "GET"),
                                ("paths", "path", "x")):
         values = _values(operation, field)
-        request[key] = _instance(values[0], filler) if values else None
+        request[key] = example_match(values[0], filler) if values else None
     ports = _values(operation, "ports")
     if ports:
         if not ports[0].isdigit():
@@ -152,7 +143,7 @@ def example_request(target: Target, rule: Mapping[str, Any]) -> Request | None:
         issuer, _, subject = request_principals[0].rpartition("/")
         if not issuer or "*" in issuer.strip("*"):
             return None
-        jwt = Jwt(_instance(issuer, "https://issuer.x"), _instance(subject or "*", "x"))
+        jwt = Jwt(example_match(issuer, "https://issuer.x"), example_match(subject or "*", "x"))
     to = To(workload=target.workload.key) if target.workload else \
         To(namespace=target.namespace, labels=target.labels)
     return Request(to, host=request["host"], method=request["method"], path=request["path"],

@@ -1,0 +1,122 @@
+"""What a manifest tree is read from: the file system, or (for ``diff``) a git revision.
+
+Discovery and loading ask a :class:`Tree` instead of the file system, so a revision is linted
+exactly like the work tree without writing it out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Protocol
+
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+
+
+def is_candidate(name: str) -> bool:
+    return name.endswith(MANIFEST_SUFFIXES) or name in KUSTOMIZATION_NAMES
+
+
+def blob_id(content: bytes) -> str:
+    """git's object id of a file with this content (so work-tree files and revision files can
+    be recognised as the same without reading the revision's)."""
+    return hashlib.sha1(b"blob %d\0" % len(content) + content, usedforsecurity=False).hexdigest()
+
+
+class Tree(Protocol):
+    def is_file(self, path: Path) -> bool: ...
+
+    def is_dir(self, path: Path) -> bool: ...
+
+    def manifests_under(self, root: Path) -> list[Path]:
+        """Candidate files below ``root``, sorted (hidden ones are filtered by the caller)."""
+        ...
+
+    def unsafe_link(self, path: Path, root: Path) -> str | None:
+        """Why ``path`` must not be read, or None."""
+        ...
+
+    def read_bytes(self, path: Path) -> bytes: ...
+
+    def known_blob_id(self, path: Path) -> str | None:
+        """The content's git object id when it is known without reading the content."""
+        ...
+
+    def prefetch(self, paths: Iterable[Path]) -> None:
+        """A hint that ``paths`` are about to be read (to read them in one go)."""
+        ...
+
+
+class FileSystemTree:
+    def __init__(self, *, use_git: bool = True) -> None:
+        self.use_git = use_git
+
+    def is_file(self, path: Path) -> bool:
+        return path.is_file()
+
+    def is_dir(self, path: Path) -> bool:
+        return path.is_dir()
+
+    def manifests_under(self, root: Path) -> list[Path]:
+        listed = _git_files(root) if self.use_git else None
+        if listed is not None:
+            return sorted(p for p in listed if is_candidate(p.name))
+        found: list[Path] = []
+        for directory, subdirs, files in os.walk(root, followlinks=False):
+            subdirs[:] = sorted(d for d in subdirs if not d.startswith("."))
+            found.extend(Path(directory) / name for name in files if is_candidate(name))
+        return sorted(found)
+
+    def unsafe_link(self, path: Path, root: Path) -> str | None:
+        """A symlink loop, or a link that leaves the scanned tree. Only the file itself can be
+        a link: neither os.walk (without followlinks) nor git descend into linked
+        directories."""
+        if not path.is_symlink():
+            return None
+        try:
+            target = path.resolve(strict=True)
+        except (OSError, RuntimeError):
+            return "symlink loop or dangling symlink"
+        if not target.is_relative_to(root.resolve()):
+            return "symlink points outside the scanned directory"
+        if not target.is_file():
+            return "symlink to a directory (linked directories are not followed)"
+        return None
+
+    def read_bytes(self, path: Path) -> bytes:
+        return path.read_bytes()
+
+    def known_blob_id(self, path: Path) -> str | None:
+        return None
+
+    def prefetch(self, paths: Iterable[Path]) -> None:
+        pass
+
+
+def _git_files(root: Path) -> list[Path] | None:
+    try:
+        completed = subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=root, capture_output=True, check=False, timeout=60,
+            env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"},
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if completed.returncode != 0 or _ignored_by_git(root):
+        return None
+    names = completed.stdout.decode("utf-8", "surrogateescape").split("\0")
+    return [root / name for name in names if name and (root / name).exists()]
+
+
+def _ignored_by_git(root: Path) -> bool:
+    """A directory the user named although ``.gitignore`` excludes it is walked in full."""
+    try:
+        completed = subprocess.run(["git", "check-ignore", "-q", "."], cwd=root,
+                                   capture_output=True, check=False, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return completed.returncode == 0
