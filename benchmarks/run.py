@@ -71,7 +71,8 @@ def write_requests(tree: Path, out: Path, count: int = 10_000, seed: int = 11) -
     return count
 
 
-def timed(commands: dict[str, list[str]], repeat: int) -> dict[str, tuple[float, str]]:
+def timed(commands: dict[str, list[str]], repeat: int,
+          cwd: Path | None = None) -> dict[str, tuple[float, str]]:
     """Median wall time (and last output) of each command, the runs interleaved so that a
     noisy neighbour slows every command alike."""
     times: dict[str, list[float]] = {name: [] for name in commands}
@@ -79,12 +80,40 @@ def timed(commands: dict[str, list[str]], repeat: int) -> dict[str, tuple[float,
     for _ in range(repeat):
         for name, command in commands.items():
             start = time.perf_counter()
-            completed = subprocess.run(command, capture_output=True, text=True, check=False)
+            completed = subprocess.run(command, capture_output=True, text=True, check=False,
+                                       cwd=cwd)
             times[name].append(time.perf_counter() - start)
             if completed.returncode not in (0, 1):
                 raise SystemExit(f"{' '.join(command)} failed:\n{completed.stderr}")
             outputs[name] = completed.stdout
     return {name: (statistics.median(times[name]), outputs[name]) for name in commands}
+
+
+CHANGES = (  # (file under the tree, old text, new text): a handful of real policy edits
+    ("team-000/apps/billing/authorization.yaml", '["GET", "POST"]', '["GET", "POST", "DELETE"]'),
+    ("team-001/apps/catalog/authorization.yaml", "action: DENY", "action: AUDIT"),
+    ("team-002/istio/peer-authentication.yaml", "mode: STRICT", "mode: PERMISSIVE"),
+    ("team-003/istio/request-authentication.yaml", 'audiences: ["api"]', "audiences: []"),
+    ("team-004/apps/cart/authorization.yaml", "/healthz", "/status"),
+)
+
+
+def diff_repository(tree: Path, repository: Path) -> Path:
+    """A git repository holding the tree at HEAD, with a few policies edited in the work tree."""
+    env = {**os.environ, "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.com",
+           "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@example.com"}
+    if repository.exists():
+        shutil.rmtree(repository)
+    shutil.copytree(tree, repository / "tree")
+    for args in (["init", "-q"], ["add", "."], ["commit", "-q", "-m", "base"]):
+        subprocess.run(["git", *args], cwd=repository, check=True, env=env)
+    for name, old, new in CHANGES:
+        path = repository / "tree" / name
+        text = path.read_text(encoding="utf-8")
+        if old not in text:
+            raise SystemExit(f"benchmark edit not applicable: {old!r} not in {path}")
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return repository
 
 
 def main() -> None:
@@ -111,6 +140,20 @@ def main() -> None:
     print(f"libyaml compose (parse floor): {floor:7.2f} s")
     print(f"istiolint check:               {ours:7.2f} s   ratio {ours / floor:5.2f}x "
           f"(target <= 3.0x)  {documents / ours:,.0f} documents/s")
+    repository = diff_repository(args.tree, args.tree.parent / "diff-repo")
+    measured = timed({
+        "check": [sys.executable, "-m", "istiolint", "check", "tree", "--format", "json",
+                  "--output", os.devnull],
+        "diff": [sys.executable, "-m", "istiolint", "diff", "tree", "--base", "HEAD",
+                 "--format", "json", "--output", str(repository / "diff.json")],
+    }, args.repeat, cwd=repository)
+    (check_in_repo, _), (diff, _) = measured["check"], measured["diff"]
+    report = json.loads((repository / "diff.json").read_text(encoding="utf-8"))
+    summary = report["summary"]
+    print(f"istiolint diff --base HEAD ({len(CHANGES)} files edited): {diff:5.2f} s   "
+          f"ratio {diff / check_in_repo:5.2f}x check in the same repository "
+          f"({check_in_repo:.2f} s; target <= 2.0x); {summary['objects']} objects, "
+          f"{summary['widened']} widened, {summary['narrowed']} narrowed")
     requests_file = args.tree.parent / "requests.json"
     count = write_requests(args.tree, requests_file)
     simulate, _ = timed({"simulate": [sys.executable, "-m", "istiolint", "simulate",

@@ -1,0 +1,311 @@
+"""The diff as text, JSON (docs/schemas/diff-v1.schema.json) or pull-request Markdown."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from istiolint import __version__
+from istiolint.authz.evaluate import Verdict
+from istiolint.diffing.access import NARROWED, WIDENED, AccessChange, policies_json
+from istiolint.diffing.compare import DiffResult, Side
+from istiolint.diffing.objects import ADDED, REMOVED, RENAMED, FieldChange, ObjectChange
+from istiolint.findings import Finding
+from istiolint.report import printable
+from istiolint.report.json import finding_json
+from istiolint.resources import Resource
+from istiolint.simulate import describe_request
+
+FORMAT_VERSION = 1
+FORMATS = ("text", "json", "markdown")
+MAX_SHOWN_TARGETS = 5
+
+
+def _value(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def _where(resource: Resource | None) -> dict[str, Any] | None:
+    if resource is None:
+        return None
+    return {"path": resource.source.path, "line": resource.position().line,
+            "apiVersion": resource.ref.api_version}
+
+
+def _field_json(change: FieldChange) -> dict[str, Any]:
+    out: dict[str, Any] = {"change": change.change, "path": change.pointer,
+                           "field": change.dotted}
+    if change.change != ADDED:
+        out["before"] = change.before
+    if change.change != REMOVED:
+        out["after"] = change.after
+    return out
+
+
+def object_json(change: ObjectChange) -> dict[str, Any]:
+    return {"change": change.change, "object": change.key.as_json(),
+            "renamedFrom": change.renamed_from.as_json() if change.renamed_from else None,
+            "before": _where(change.before), "after": _where(change.after),
+            "fields": [_field_json(f) for f in change.fields]}
+
+
+def _verdict_json(verdict: Verdict) -> dict[str, Any]:
+    return {"decision": verdict.decision, "status": verdict.status, "reason": verdict.reason}
+
+
+def access_json(change: AccessChange) -> dict[str, Any]:
+    target = change.target
+    workload: dict[str, Any]
+    if target.workload is not None:
+        namespace, _, name = target.workload.partition("/")
+        workload = {"namespace": namespace, "name": name,
+                    "description": change.target_description}
+    else:
+        workload = {"namespace": target.namespace, "labels": dict(target.labels),
+                    "bySelector": True, "description": change.target_description}
+    return {"direction": change.direction, "workload": workload, "match": change.match,
+            "request": change.request.as_json(), "before": _verdict_json(change.before),
+            "after": _verdict_json(change.after),
+            "policies": {"before": policies_json(change.before),
+                         "after": policies_json(change.after)},
+            "witnesses": change.witnesses}
+
+
+def _counts(result: DiffResult) -> dict[str, int]:
+    return {"objects": len(result.objects),
+            "widened": sum(1 for c in result.access if c.direction == WIDENED),
+            "narrowed": sum(1 for c in result.access if c.direction == NARROWED),
+            "newFindings": len(result.new_findings),
+            "fixedFindings": len(result.fixed_findings)}
+
+
+def result_json(result: DiffResult) -> dict[str, Any]:
+    return {"version": FORMAT_VERSION,
+            "tool": {"name": "istiolint", "version": __version__},
+            "base": result.base.label, "head": result.head.label,
+            "summary": _counts(result),
+            "objects": [object_json(c) for c in result.objects],
+            "access": [access_json(c) for c in result.access],
+            "findings": {"new": [finding_json(f) for f in result.new_findings],
+                         "fixed": [finding_json(f) for f in result.fixed_findings]}}
+
+
+def write_json(result: DiffResult, stream: TextIO) -> None:
+    stream.write(json.dumps(result_json(result), indent=2, ensure_ascii=False) + "\n")
+
+
+def side_name(side: Side) -> str:
+    label = side.label
+    if label["source"] == "git":
+        return f"{label['revision']} ({label['commit'][:12]})"
+    if label["source"] == "path":
+        return str(label["path"])
+    if label["source"] == "cluster":
+        return f"cluster ({label.get('context') or 'current context'})"
+    return "working tree"
+
+
+def _list(values: Any) -> str:
+    return "[" + ", ".join(str(v) for v in values) + "]" if isinstance(values, list) else \
+        str(values)
+
+
+def describe_rule(rule: Mapping[str, Any]) -> str:
+    """A rule in one line of Istio's field names: ``from principals [..]; to methods [..]``."""
+    parts = []
+    for key, inner in (("from", "source"), ("to", "operation")):
+        entries = []
+        for item in rule.get(key) or ():
+            fields = item.get(inner) if isinstance(item, Mapping) else None
+            if isinstance(fields, Mapping):
+                entries.append(" ".join(f"{name} {_list(values)}"
+                                        for name, values in fields.items()))
+        if entries:
+            parts.append(f"{key} " + " or ".join(entries))
+    for condition in rule.get("when") or ():
+        if isinstance(condition, Mapping):
+            values = [f"in {_list(condition['values'])}" if condition.get("values") else "",
+                      f"not in {_list(condition['notValues'])}"
+                      if condition.get("notValues") else ""]
+            parts.append(f"when {condition.get('key')} " + " ".join(v for v in values if v))
+    return "; ".join(parts) or "every request"
+
+
+def describe_match(match: Mapping[str, Any]) -> str:
+    parts = []
+    if "rule" in match:
+        text = describe_rule(match["rule"])
+        parts.append(text if match.get("side") != "request" else f"requests like: {text}")
+    if "requestPrincipals" in match:
+        audiences = f" (audiences {_list(match['audiences'])})" if match.get("audiences") else ""
+        parts.append(f"with a token from {_list(match['requestPrincipals'])}{audiences}")
+    if "mtls" in match:
+        port = f" on port {match['port']}" if "port" in match else ""
+        parts.append(("over plaintext (no client certificate)" if match["mtls"] == "plaintext"
+                      else "over mutual TLS") + port)
+    return ", ".join(parts) or _value(match)
+
+
+@dataclass
+class _Group:
+    """The same change (direction, request class, deciders) on several targets."""
+
+    first: AccessChange
+    targets: list[str]
+    witnesses: int
+
+
+def grouped(changes: Iterable[AccessChange]) -> list[_Group]:
+    groups: dict[tuple[str, ...], _Group] = {}
+    for change in changes:
+        key = (change.direction, _value(change.match), change.before.reason,
+               change.after.reason)
+        group = groups.get(key)
+        if group is None:
+            groups[key] = _Group(change, [change.target_description], change.witnesses)
+        else:
+            group.targets.append(change.target_description)
+            group.witnesses += change.witnesses
+    return sorted(groups.values(), key=lambda g: (g.first.direction != WIDENED,
+                                                  -len(g.targets), g.targets[0]))
+
+
+def _targets(targets: Sequence[str]) -> str:
+    shown = ", ".join(targets[:MAX_SHOWN_TARGETS])
+    more = len(targets) - MAX_SHOWN_TARGETS
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+def _status(verdict: Verdict) -> str:
+    return f"{verdict.decision} {verdict.status if verdict.status is not None else 'reset'}"
+
+
+def _decider(verdict: Verdict) -> str:
+    policy = policies_json(verdict)
+    if policy is None:
+        return ""
+    rule = f" rule {policy['rule']}" if policy["rule"] is not None else ""
+    return f" [{policy['kind']} {policy['namespace']}/{policy['name']}{rule}, " \
+           f"{policy['path']}:{policy['line']}]"
+
+
+def _finding_line(finding: Finding) -> str:
+    position = finding.position
+    return f"{finding.path}:{position.line}:{position.column}: {finding.code} " \
+           f"[{finding.severity}] {finding.message}"
+
+
+def write_text(result: DiffResult, stream: TextIO) -> None:
+    def out(text: str = "") -> None:
+        stream.write(printable(text) + "\n")
+
+    counts = _counts(result)
+    out(f"istiolint diff: {side_name(result.base)} -> {side_name(result.head)}")
+    if result.objects:
+        out()
+        out(f"Objects ({len(result.objects)} changed)")
+        for change in result.objects:
+            resource = change.after or change.before
+            where = f"  ({resource.source.path}:{resource.position().line})" if resource else ""
+            renamed = f" (was {change.renamed_from.name})" if change.renamed_from else ""
+            out(f"  {change.change:<9} {change.key}{renamed}{where}")
+            for field in change.fields:
+                if field.change == ADDED:
+                    out(f"      + {field.dotted}: {_value(field.after)}")
+                elif field.change == REMOVED:
+                    out(f"      - {field.dotted}: {_value(field.before)}")
+                else:
+                    out(f"      ~ {field.dotted}: {_value(field.before)} -> "
+                        f"{_value(field.after)}")
+    out()
+    if not result.access:
+        out("Access: no change")
+    else:
+        out(f"Access ({counts['widened']} widened, {counts['narrowed']} narrowed)")
+        for group in grouped(result.access):
+            first = group.first
+            out(f"  {first.direction.upper()}  {_targets(group.targets)}")
+            out(f"    requests: {describe_match(first.match)}")
+            out(f"    e.g.:     {describe_request(first.request)}")
+            out(f"    before:   {_status(first.before)}: {first.before.reason}"
+                f"{_decider(first.before)}")
+            out(f"    after:    {_status(first.after)}: {first.after.reason}"
+                f"{_decider(first.after)}")
+    out()
+    if not (result.new_findings or result.fixed_findings):
+        out("Findings: no change")
+    else:
+        out(f"Findings ({counts['newFindings']} new, {counts['fixedFindings']} fixed)")
+        for finding in result.new_findings:
+            out(f"  new    {_finding_line(finding)}")
+        for finding in result.fixed_findings:
+            out(f"  fixed  {_finding_line(finding)}")
+
+
+_MARKDOWN_INERT = str.maketrans({
+    char: f"&#{ord(char)};" for char in "&<>\"'|@[]*_`#\\~!:()"} | {"\n": " ", "\r": " "})
+
+
+def md(text: object) -> str:
+    """Manifest text made inert in Markdown: no markup, links, mentions or HTML."""
+    return printable(str(text)).translate(_MARKDOWN_INERT)
+
+
+def code(text: object) -> str:
+    return f"<code>{md(text)}</code>"
+
+
+def write_markdown(result: DiffResult, stream: TextIO) -> None:
+    lines: list[str] = []
+    add: Callable[[str], None] = lines.append
+    counts = _counts(result)
+    add(f"### istiolint diff: {code(side_name(result.base))} → {code(side_name(result.head))}")
+    add("")
+    access = ("no change" if not result.access else
+              f"{counts['widened']} widened, {counts['narrowed']} narrowed")
+    add(f"**Access:** {access} · **Objects:** {counts['objects']} changed · **Findings:** "
+        f"{counts['newFindings']} new, {counts['fixedFindings']} fixed")
+    if result.access:
+        add("")
+        add("| Change | Workloads | Requests | Example | Before | After |")
+        add("|---|---|---|---|---|---|")
+        for group in grouped(result.access):
+            first = group.first
+            icon = "🔓 widened" if first.direction == WIDENED else "🔒 narrowed"
+            add(f"| {icon} | {md(_targets(group.targets))} | {md(describe_match(first.match))} "
+                f"| {code(describe_request(first.request))} | {md(_status(first.before))} "
+                f"| {md(_status(first.after))} |")
+    if result.objects:
+        add("")
+        add(f"<details><summary>{counts['objects']} object(s) changed</summary>")
+        add("")
+        add("| Change | Object | Fields |")
+        add("|---|---|---|")
+        for change in result.objects:
+            fields = "<br>".join(code(f"{f.change} {f.dotted}") for f in change.fields[:20])
+            name = str(change.key) + (f" (was {change.renamed_from.name})"
+                                      if change.change == RENAMED and change.renamed_from
+                                      else "")
+            add(f"| {change.change} | {code(name)} | {fields} |")
+        add("")
+        add("</details>")
+    for title, findings in (("New findings", result.new_findings),
+                            ("Fixed findings", result.fixed_findings)):
+        if findings:
+            add("")
+            add(f"<details><summary>{title} ({len(findings)})</summary>")
+            add("")
+            add("| Rule | Severity | Where | Message |")
+            add("|---|---|---|---|")
+            for finding in findings:
+                add(f"| {code(finding.code)} | {finding.severity} | "
+                    f"{code(f'{finding.path}:{finding.position.line}')} | {md(finding.message)} |")
+            add("")
+            add("</details>")
+    stream.write("\n".join(lines) + "\n")
+
+
+WRITERS: dict[str, Callable[[DiffResult, TextIO], None]] = {
+    "text": write_text, "json": write_json, "markdown": write_markdown}
