@@ -228,3 +228,23 @@ def test_selector_scopes_stand_in_when_the_tree_has_no_workloads(
                                   "description": "pods {app=frontend} in namespace shop"}
     assert change["request"]["method"] == "DELETE"
     assert _replayed(tmp_path, report, capsys) == ["widened"]
+
+
+def test_object_changes_name_renames_version_moves_and_fields(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    head = {**BASE, "allow.yaml": ALLOW.replace("frontend-allow", "frontend-access"),
+            "deny.yaml": DENY.replace("security.istio.io/v1\n", "security.istio.io/v1beta1\n"),
+            "jwt.yaml": JWT.replace("https://login.example.com/keys",
+                                    "https://login.example.com/certs")}
+    report = _diff(tmp_path, head, capsys=capsys)
+    changes = {(o["change"], o["object"]["name"]): o for o in report["objects"]}
+    assert set(changes) == {("renamed", "frontend-access"), ("modified", "frontend-deny"),
+                            ("modified", "jwt")}
+    assert changes[("renamed", "frontend-access")]["renamedFrom"]["name"] == "frontend-allow"
+    assert [(f["change"], f["field"]) for f in changes[("modified", "frontend-deny")]["fields"]] \
+        == [("changed", "apiVersion")]
+    [keys] = changes[("modified", "jwt")]["fields"]
+    assert (keys["path"], keys["before"], keys["after"]) == (
+        "/spec/jwtRules/0/jwksUri", "https://login.example.com/keys",
+        "https://login.example.com/certs")
+    assert report["access"] == []

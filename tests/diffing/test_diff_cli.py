@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -191,3 +192,23 @@ def test_markdown_never_lets_manifest_text_become_markup(
     for dangerous in ("@octocat", "<img", "[link]", "](https", "onerror=alert(1)>"):
         assert dangerous not in out
     assert "&#64;octocat" in out
+
+
+def test_the_readme_shows_what_diff_prints_for_the_seed_tutorial(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```console\n\$ istiolint diff --base main\n(.*?)```", readme, re.S)
+    assert block is not None, "the README shows istiolint diff --base main"
+    for name in ("httpbin.yaml", "httpbin-auth.yaml"):
+        shutil.copy(SEED / "step1" / name, tmp_path / name)
+    for variable in ("GIT_AUTHOR_DATE", "GIT_COMMITTER_DATE"):  # a reproducible commit id
+        monkeypatch.setenv(variable, "2026-01-01T00:00:00Z")
+    _git(tmp_path, "init", "-q", "-b", "main")
+    _git(tmp_path, "add", ".")
+    _git(tmp_path, "commit", "-q", "-m", "step 1")
+    shutil.copy(SEED / "step2" / "httpbin-auth.yaml", tmp_path / "httpbin-auth.yaml")
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = _run(capsys, "--base", "main")
+    assert code == 0
+    assert out == block.group(1)
