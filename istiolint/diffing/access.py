@@ -187,11 +187,11 @@ def _decider_key(verdict: Verdict) -> str | None:
     return f"{decider.resource.kind} {decider.key}" if decider is not None else None
 
 
-def _changes_for(to: To, base: _Side, head: _Side) -> list[AccessChange]:
+def _changes_for(to: To, base: _Side, head: _Side) -> tuple[list[AccessChange], str | None]:
     base_target, head_target = base.target(to), head.target(to)
     ports = sorted(set(_ports(base, base_target)) | set(_ports(head, head_target)))
     if base.state(base_target, ports) == head.state(head_target, ports):
-        return []
+        return [], None
     space = CandidateSpace(to, base_target.namespace, _host(to, base_target))
     seen: set[int] = set()
     for side, target in ((base, base_target), (head, head_target)):
@@ -216,9 +216,13 @@ def _changes_for(to: To, base: _Side, head: _Side) -> list[AccessChange]:
         else:
             group[3] += 1
     description = base_target.describe()
+    note = None
+    if space.dropped:
+        note = (f"{description}: the policies yield more candidate requests than istiolint "
+                f"decides per workload; {space.dropped:,} of the least simple were not tried")
     return [AccessChange(key[0], to, description, to.workload is None, request, before, after,
                          describe_match(request, before, after), count)
-            for key, (request, before, after, count) in groups.items()]
+            for key, (request, before, after, count) in groups.items()], note
 
 
 def _host(to: To, target: Target) -> str:
@@ -228,16 +232,21 @@ def _host(to: To, target: Target) -> str:
     return f"{app}.{target.namespace}.svc.cluster.local"
 
 
-def access_changes(base: MeshModel, head: MeshModel, *, jobs: int = 1) -> list[AccessChange]:
+def access_changes(base: MeshModel, head: MeshModel, *, jobs: int = 1
+                   ) -> tuple[list[AccessChange], list[str]]:
+    """The flips, and notes on what could not be tried in full."""
     base_side, head_side = _Side(base), _Side(head)
-    targets = _targets(base, head)
 
-    def changes(to: To) -> list[AccessChange]:
+    def changes(to: To) -> tuple[list[AccessChange], str | None]:
         return _changes_for(to, base_side, head_side)
 
-    found = [change for per_target in run_split(changes, targets, jobs)
-             for change in per_target]
-    return found
+    found: list[AccessChange] = []
+    notes: list[str] = []
+    for per_target, note in run_split(changes, _targets(base, head), jobs):
+        found.extend(per_target)
+        if note:
+            notes.append(note)
+    return found, notes
 
 
 def policies_json(verdict: Verdict) -> dict[str, Any] | None:

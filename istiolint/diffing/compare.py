@@ -51,6 +51,7 @@ class DiffResult:
     access: list[AccessChange] = field(default_factory=list)
     new_findings: list[Finding] = field(default_factory=list)
     fixed_findings: list[Finding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the comparison could not do in full
 
     @property
     def changed(self) -> bool:
@@ -86,8 +87,8 @@ class Differ:
             result.objects = object_changes(base_side.run.tree.resources,
                                             head_side.run.tree.resources,
                                             base_is_cluster=base.source == CLUSTER)
-            result.access = access_changes(base_side.run.context.model,
-                                           head_side.run.context.model)
+            result.access, result.notes = access_changes(base_side.run.context.model,
+                                                         head_side.run.context.model)
             result.new_findings, result.fixed_findings = finding_changes(
                 base_side.run.result.findings, head_side.run.result.findings)
             return result

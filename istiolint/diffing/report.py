@@ -89,7 +89,8 @@ def result_json(result: DiffResult) -> dict[str, Any]:
             "objects": [object_json(c) for c in result.objects],
             "access": [access_json(c) for c in result.access],
             "findings": {"new": [finding_json(f) for f in result.new_findings],
-                         "fixed": [finding_json(f) for f in result.fixed_findings]}}
+                         "fixed": [finding_json(f) for f in result.fixed_findings]},
+            "notes": result.notes}
 
 
 def write_json(result: DiffResult, stream: TextIO) -> None:
@@ -233,6 +234,8 @@ def write_text(result: DiffResult, stream: TextIO) -> None:
                 f"{_decider(first.before)}")
             out(f"    after:    {_status(first.after)}: {first.after.reason}"
                 f"{_decider(first.after)}")
+    for note in result.notes:
+        out(f"  note: {note}")
     out()
     if not (result.new_findings or result.fixed_findings):
         out("Findings: no change")
@@ -291,6 +294,9 @@ def write_markdown(result: DiffResult, stream: TextIO) -> None:
             add(f"| {change.change} | {code(name)} | {fields} |")
         add("")
         add("</details>")
+    for note in result.notes:
+        add("")
+        add(f"> **Note:** {md(note)}")
     for title, findings in (("New findings", result.new_findings),
                             ("Fixed findings", result.fixed_findings)):
         if findings:

@@ -25,7 +25,8 @@ PROBE_PRINCIPAL = "cluster.local/ns/istiolint-probe/sa/probe"
 PROBE_ISSUER = "https://issuer.istiolint.invalid"
 PROBE_SUBJECT = "istiolint-probe"
 FILLER = "x"
-MAX_PAIRED = 400  # drafts beyond this are not paired with each other (quadratic)
+MAX_PAIRED = 150  # rule drafts beyond this are not paired with each other (quadratic)
+MAX_CANDIDATES = 20_000  # per target; the simplest are kept, and the diff says so
 
 
 @dataclass(frozen=True)
@@ -229,9 +230,10 @@ def _merge(draft: Draft, attrs: Mapping[str, Any]) -> Draft:
     return replace(draft, **changes)
 
 
-def rule_drafts(rule: Any, namespace: str, issuers: Sequence[str]) -> list[Draft]:
+def rule_drafts(rule: Any, namespace: str, issuers: Sequence[str], *,
+                primary_only: bool = False) -> list[Draft]:
     """Requests that satisfy ``rule`` (one per from/to combination and per other value), and
-    requests that hit each value it excludes."""
+    requests that hit each value it excludes; ``primary_only``: one per combination."""
     if not isinstance(rule, Mapping):
         return []
     sources = [item.get("source") for item in rule.get("from") or () if isinstance(item, Mapping)]
@@ -253,7 +255,8 @@ def rule_drafts(rule: Any, namespace: str, issuers: Sequence[str]) -> list[Draft
                            *(_entry_constraints(operation, OPERATION_NAMES, namespace, issuers,
                                                 False) if isinstance(operation, Mapping) else []),
                            *conditions]
-            drafts.extend(_satisfying(constraints))
+            found = _satisfying(constraints)
+            drafts.extend([next(found)] if primary_only else found)
     return drafts
 
 
@@ -302,23 +305,26 @@ class CandidateSpace:
     policies: list[AuthorizationPolicy] = field(default_factory=list)
     authentications: list[RequestAuthentication] = field(default_factory=list)
     ports: list[int] = field(default_factory=list)
+    dropped: int = 0  # candidates beyond MAX_CANDIDATES, left undecided
 
     def candidates(self) -> list[Request]:
         token_list = tokens(self.authentications)
         issuers = [t.issuer for t in token_list if t.issuer != PROBE_ISSUER] or [PROBE_ISSUER]
         drafts: list[Draft] = [Draft()]
+        primary: list[Draft] = []
         for policy in self.policies:
             for rule in policy.rules or ():
                 drafts.extend(rule_drafts(rule, policy.namespace, issuers))
-        drafts = list(dict.fromkeys(drafts))
-        paired = drafts[:MAX_PAIRED]
+                primary.extend(rule_drafts(rule, policy.namespace, issuers, primary_only=True))
+        paired = list(dict.fromkeys(primary))[:MAX_PAIRED]
         drafts += [a.filled_from(b) for a in paired for b in paired if a is not b]
         variants: dict[Draft, None] = {}
-        for draft in drafts:
+        for draft in dict.fromkeys(drafts):
             for variant in self._variants(draft, token_list):
                 variants.setdefault(variant)
         ordered = sorted(variants, key=Draft.weight)
-        return [self._request(draft) for draft in ordered]
+        self.dropped = max(0, len(ordered) - MAX_CANDIDATES)
+        return [self._request(draft) for draft in ordered[:MAX_CANDIDATES]]
 
     def _variants(self, draft: Draft, token_list: Sequence[Token]) -> Iterator[Draft]:
         transports = [replace(draft, plaintext=True, principal=None)]

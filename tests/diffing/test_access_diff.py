@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from istiolint.cli import main
+from istiolint.diffing import witnesses
 
 WORKLOAD = """\
 apiVersion: apps/v1
@@ -248,3 +249,13 @@ def test_object_changes_name_renames_version_moves_and_fields(
         "/spec/jwtRules/0/jwksUri", "https://login.example.com/keys",
         "https://login.example.com/certs")
     assert report["access"] == []
+
+
+def test_a_workload_with_too_many_candidates_is_reported_as_partly_tried(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(witnesses, "MAX_CANDIDATES", 5)
+    head = {**BASE, "allow.yaml": ALLOW.replace('["GET", "HEAD"]', '["GET", "HEAD", "PUT"]')}
+    report = _diff(tmp_path, head, capsys=capsys)
+    [note] = report["notes"]
+    assert note.startswith("Deployment shop/frontend: ") and "were not tried" in note
