@@ -184,9 +184,11 @@ def check(
         raise UsageError(str(exc)) from exc
     if output is not None:
         with output.open("w", encoding="utf-8") as stream:
-            reporter(result, stream, ReportOptions(color=False, verbose=verbose))
+            reporter(result, stream, ReportOptions(color=False, verbose=verbose,
+                                                   rules=registry.rules))
     else:
         reporter(result, sys.stdout, ReportOptions(color=_use_color(color, sys.stdout),
+                                                   rules=registry.rules,
                                                    verbose=verbose))
     failing = any(f.severity >= settings.fail_level for f in result.findings)
     raise typer.Exit(EXIT_FINDINGS if failing and not exit_zero else EXIT_OK)

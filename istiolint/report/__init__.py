@@ -7,7 +7,8 @@ included; a reporter is a callable ``(result, stream, options) -> None``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Protocol, TextIO
 
@@ -15,6 +16,7 @@ from istiolint.errors import UsageError
 
 if TYPE_CHECKING:
     from istiolint.engine import LintResult
+    from istiolint.rules import RuleDoc
 
 ENTRY_POINT_GROUP = "istiolint.reporters"
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -24,6 +26,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 class ReportOptions:
     color: bool = False
     verbose: bool = False
+    rules: Mapping[str, RuleDoc] = field(default_factory=dict)  # every known rule, by code
 
 
 class Reporter(Protocol):
