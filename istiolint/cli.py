@@ -10,6 +10,7 @@ import enum
 import os
 import sys
 import traceback
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,11 +18,16 @@ import typer
 
 from istiolint import __version__
 from istiolint.authz.request import parse_claim, parse_request
+from istiolint.baseline import new_findings, read_baseline
+from istiolint.baseline import write_baseline as write_baseline_file
 from istiolint.cache import NO_CACHE_ENV
 from istiolint.config import Settings, apply_overrides, load_settings, parse_severity_overrides
-from istiolint.engine import Inputs, Linter
+from istiolint.engine import Inputs, Linter, LintResult
 from istiolint.errors import UsageError
-from istiolint.report import ReportOptions, get_reporter
+from istiolint.fingerprints import fingerprint_set
+from istiolint.report import Reporter, ReportOptions, get_reporter
+from istiolint.report.contracts import load_report
+from istiolint.report.markdown import render as render_findings_markdown
 from istiolint.ruledocs import render_rule_markdown, rules_json
 from istiolint.rules import Severity, load_registry
 from istiolint.simulate import (
@@ -43,6 +49,18 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+comment_app = typer.Typer(
+    help="Post or update istiolint's pull-request comment.", no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]})
+app.add_typer(comment_app, name="comment")
+
+
+class CommentMode(str, enum.Enum):
+    update = "update"
+    recreate = "recreate"
+    delete = "delete"
 
 
 class Color(str, enum.Enum):
@@ -125,7 +143,9 @@ def check(
     root_namespace: Annotated[str | None, typer.Option(
         help="Istio's root namespace (default: istio-system).")] = None,
     output_format: Annotated[str, typer.Option(
-        "--format", "-f", envvar="ISTIOLINT_FORMAT", help="Output format: text or json.")]
+        "--format", "-f", envvar="ISTIOLINT_FORMAT",
+        help="Output format: text, json, sarif, github, gitlab, junit, markdown, or auto "
+             "(github inside GitHub Actions, else text).")]
     = "text",
     output: Annotated[Path | None, typer.Option(
         "--output", "-o", dir_okay=False, help="Write the report to this file.")] = None,
@@ -149,10 +169,28 @@ def check(
         "ISTIOLINT_NO_CACHE=1).")] = False,
     color: Annotated[Color, typer.Option(help="Colour the text output.")] = Color.auto,
     jobs: JobsOption = 0,
+    report: Annotated[list[str] | None, typer.Option(
+        "--report", metavar="FORMAT=PATH",
+        help="Also write a report in FORMAT to PATH (repeatable), e.g. sarif=istiolint.sarif.")]
+    = None,
+    baseline: Annotated[Path | None, typer.Option(
+        dir_okay=False, help="Report only findings not recorded in this baseline file.")]
+    = None,
+    write_baseline: Annotated[Path | None, typer.Option(
+        dir_okay=False, help="Record every current finding in this baseline file and exit 0.")]
+    = None,
+    new_only: Annotated[bool, typer.Option(
+        "--new-only", help="Report only findings absent at the git revision --base.")] = False,
+    base: Annotated[str | None, typer.Option(
+        help="The git revision --new-only compares with (e.g. origin/main).")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v",
                                           help="Show skipped files and tracebacks.")] = False,
 ) -> None:
     """Lint manifest files and directories."""
+    if new_only != (base is not None):
+        raise UsageError("--new-only and --base go together: --new-only --base REV")
+    if write_baseline is not None and (baseline is not None or new_only):
+        raise UsageError("--write-baseline records every finding: drop --baseline/--new-only")
     if no_cache:
         os.environ[NO_CACHE_ENV] = "1"
     settings = _settings(config, isolated)
@@ -171,7 +209,9 @@ def check(
         fail_level=Severity.parse(fail_level.value) if fail_level else None,
         inline_suppressions=False if no_inline_suppressions else None,
     )
-    reporter = get_reporter(output_format)
+    reporter = get_reporter(resolve_format(output_format))
+    extra_reports = [(get_reporter(resolve_format(name)), target)
+                     for name, target in _report_targets(report)]
     registry = load_registry(settings.plugins)
     linter = Linter(registry, settings, Path.cwd())
     linter.jobs = jobs
@@ -179,19 +219,63 @@ def check(
     inputs = Inputs(settings.paths, context=context or (), stdin=stdin,
                     stdin_filename=stdin_filename, use_git=not no_git)
     try:
-        result = linter.lint(inputs)
+        result = _new_since(linter, inputs, base) if base is not None else linter.lint(inputs)
     except FileNotFoundError as exc:
         raise UsageError(str(exc)) from exc
+    if write_baseline is not None:
+        count = write_baseline_file(write_baseline, result.findings)
+        typer.echo(f"istiolint: recorded {count} finding(s) in {write_baseline}", err=True)
+        raise typer.Exit(EXIT_OK)
+    if baseline is not None:
+        shown = new_findings(result.findings, read_baseline(baseline))
+        result = replace(result, findings=shown,
+                         not_shown=result.not_shown + len(result.findings) - len(shown))
+    options = ReportOptions(color=False, verbose=verbose, rules=registry.rules)
+    for extra, target in extra_reports:
+        _write_report(extra, result, target, options)
     if output is not None:
-        with output.open("w", encoding="utf-8") as stream:
-            reporter(result, stream, ReportOptions(color=False, verbose=verbose,
-                                                   rules=registry.rules))
+        _write_report(reporter, result, output, options)
     else:
-        reporter(result, sys.stdout, ReportOptions(color=_use_color(color, sys.stdout),
-                                                   rules=registry.rules,
-                                                   verbose=verbose))
+        reporter(result, sys.stdout, replace(options, color=_use_color(color, sys.stdout)))
     failing = any(f.severity >= settings.fail_level for f in result.findings)
     raise typer.Exit(EXIT_FINDINGS if failing and not exit_zero else EXIT_OK)
+
+
+def resolve_format(name: str) -> str:
+    """``auto``: GitHub annotations inside GitHub Actions, text elsewhere."""
+    if name == "auto":
+        return "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
+    return name
+
+
+def _report_targets(values: list[str] | None) -> list[tuple[str, Path]]:
+    targets = []
+    for value in values or []:
+        name, sep, target = value.partition("=")
+        if not sep or not name or not target:
+            raise UsageError(f"--report takes FORMAT=PATH, got {value!r}")
+        targets.append((name, Path(target)))
+    return targets
+
+
+def _write_report(reporter: Reporter, result: LintResult, target: Path,
+                  options: ReportOptions) -> None:
+    try:
+        with target.open("w", encoding="utf-8") as stream:
+            reporter(result, stream, options)
+    except OSError as exc:
+        raise UsageError(f"cannot write {target}: {exc.strerror or exc}") from exc
+
+
+def _new_since(linter: Linter, inputs: Inputs, revision: str) -> LintResult:
+    """The findings of ``inputs`` that the same paths did not have at ``revision``."""
+    from istiolint.diffing.compare import Differ  # noqa: PLC0415 (deepdiff: see diff_command)
+
+    differ = Differ(linter, inputs.paths, use_git=inputs.use_git)
+    result = linter.lint(inputs)
+    known = fingerprint_set(differ.findings_at(revision))
+    shown = new_findings(result.findings, known)
+    return replace(result, findings=shown, not_shown=len(result.findings) - len(shown))
 
 
 def _linter(config: Path | None, isolated: bool, root_namespace: str | None) -> Linter:
@@ -371,6 +455,75 @@ def diff_command(
             f.severity >= settings.fail_level for f in result.new_findings))
         for reason in fail_on or [])
     raise typer.Exit(EXIT_FINDINGS if failing else EXIT_OK)
+
+
+@app.command("markdown")
+def markdown_command(
+    check_report: Annotated[Path | None, typer.Option(
+        "--check", dir_okay=False, help="A report of 'istiolint check --format json'.")] = None,
+    diff_report: Annotated[Path | None, typer.Option(
+        "--diff", dir_okay=False, help="A report of 'istiolint diff --format json'.")] = None,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", dir_okay=False, help="Write the body to this file.")] = None,
+) -> None:
+    """Render JSON reports as one pull-request comment body (safe for reports from forks)."""
+    from istiolint.diffing.report import render_markdown  # noqa: PLC0415 (see diff_command)
+
+    if check_report is None and diff_report is None:
+        raise UsageError("name a report: --check FILE and/or --diff FILE")
+    parts = []
+    if check_report is not None:
+        parts.append(render_findings_markdown(load_report(check_report, "findings")))
+    if diff_report is not None:
+        parts.append(render_markdown(load_report(diff_report, "diff")))
+    body = "\n".join(parts)
+    if output is None:
+        sys.stdout.write(body)
+        return
+    try:
+        output.write_text(body, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from exc
+
+
+@comment_app.command("github")
+def comment_github(
+    body_file: Annotated[Path, typer.Option(
+        dir_okay=False, help="The Markdown body (e.g. from 'istiolint markdown').")],
+    repo: Annotated[str | None, typer.Option(
+        help="OWNER/NAME (default: GITHUB_REPOSITORY).")] = None,
+    pr: Annotated[int | None, typer.Option(
+        help="Pull request number (default: from the GitHub Actions event).")] = None,
+    mode: Annotated[CommentMode, typer.Option(
+        help="update the earlier comment (or create one), recreate it, or delete it.")]
+    = CommentMode.update,
+    key: Annotated[str, typer.Option(
+        help="Keeps several independent istiolint comments on one pull request.")]
+    = "default",
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Print the body that would be posted; call nothing.")] = False,
+) -> None:
+    """Post istiolint's comment on a pull request, or update the one posted before.
+
+    The token comes from GITHUB_TOKEN and the API from GITHUB_API_URL (GitHub Enterprise)."""
+    # urllib's HTTP stack costs 0.1 s to import: only this command pays for it
+    from istiolint.ci import github_comment as github  # noqa: PLC0415
+
+    try:
+        body = body_file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot read {body_file}: {exc.strerror or exc}") from exc
+    hint = github.run_url(os.environ) or ""
+    if dry_run:
+        sys.stdout.write(github.comment_body(body, key, report_hint=hint)[0])
+        return
+    target = replace(github.target_from_environment(repo, pr, os.environ), key=key)
+    token = os.environ.get("GITHUB_TOKEN", "")
+    result = github.post_comment(target, body, token, mode=github.Mode(mode.value),
+                                 report_hint=hint)
+    where = f": {result.url}" if result.url else ""
+    note = " (truncated to GitHub's size limit)" if result.truncated else ""
+    typer.echo(f"istiolint: comment {result.action}{where}{note}", err=True)
 
 
 @app.command("test")

@@ -105,6 +105,7 @@ class LintResult:
     documents: int = 0
     skipped: list[Skipped] = field(default_factory=list)
     istio_version: str = ""
+    not_shown: int = 0  # findings left out because a baseline or the base revision has them
 
 
 @dataclass(frozen=True)

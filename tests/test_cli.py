@@ -63,7 +63,7 @@ def test_json_report_follows_the_published_contract(tree: Path, run_cli: Run) ->
     jsonschema.validate(report, FINDINGS_SCHEMA)
     assert code == 1
     assert report["summary"] == {"files": 3, "documents": 3, "errors": 1, "warnings": 1,
-                                 "infos": 0}
+                                 "infos": 0, "not_shown": 0}
     error = next(f for f in report["findings"] if f["severity"] == "error")
     assert error == {
         "rule": "SC003", "name": "invalid-value", "severity": "error",

@@ -74,7 +74,8 @@ def finding_changes(base: Sequence[Finding], head: Sequence[Finding]
 class Differ:
     def __init__(self, linter: Linter, paths: Sequence[str], *, use_git: bool = True) -> None:
         linter.with_model = True
-        linter.reuse = {}
+        if linter.reuse is None:
+            linter.reuse = {}
         self.linter = linter
         self.paths = list(paths)
         self.use_git = use_git
@@ -92,6 +93,10 @@ class Differ:
             result.new_findings, result.fixed_findings = finding_changes(
                 base_side.run.result.findings, head_side.run.result.findings)
             return result
+
+    def findings_at(self, revision: str) -> list[Finding]:
+        """The findings the same paths had at a git revision."""
+        return self._git_side(revision).run.result.findings
 
     def _side(self, spec: SideSpec, scratch: Path) -> Side:
         cwd = self.linter.cwd

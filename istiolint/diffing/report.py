@@ -9,12 +9,15 @@ from typing import Any, TextIO
 
 from istiolint import __version__
 from istiolint.authz.evaluate import Verdict
+from istiolint.authz.request import parse_request
 from istiolint.diffing.access import NARROWED, WIDENED, AccessChange, policies_json
-from istiolint.diffing.compare import DiffResult, Side
-from istiolint.diffing.objects import ADDED, REMOVED, RENAMED, FieldChange, ObjectChange
+from istiolint.diffing.compare import DiffResult
+from istiolint.diffing.objects import ADDED, REMOVED, FieldChange, ObjectChange
+from istiolint.errors import UsageError
 from istiolint.findings import Finding
 from istiolint.report import printable
 from istiolint.report.json import finding_json
+from istiolint.report.markdown import code, md
 from istiolint.resources import Resource
 from istiolint.simulate import describe_request
 
@@ -97,10 +100,9 @@ def write_json(result: DiffResult, stream: TextIO) -> None:
     stream.write(json.dumps(result_json(result), indent=2, ensure_ascii=False) + "\n")
 
 
-def side_name(side: Side) -> str:
-    label = side.label
+def side_name(label: Mapping[str, Any]) -> str:
     if label["source"] == "git":
-        return f"{label['revision']} ({label['commit'][:12]})"
+        return f"{label['revision']} ({str(label['commit'])[:12]})"
     if label["source"] == "path":
         return str(label["path"])
     if label["source"] == "cluster":
@@ -203,7 +205,7 @@ def write_text(result: DiffResult, stream: TextIO) -> None:
         stream.write(printable(text) + "\n")
 
     counts = _counts(result)
-    out(f"istiolint diff: {side_name(result.base)} -> {side_name(result.head)}")
+    out(f"istiolint diff: {side_name(result.base.label)} -> {side_name(result.head.label)}")
     if result.objects:
         out()
         out(f"Objects ({len(result.objects)} changed)")
@@ -247,58 +249,67 @@ def write_text(result: DiffResult, stream: TextIO) -> None:
             out(f"  fixed  {_finding_line(finding)}")
 
 
-_MARKDOWN_INERT = str.maketrans({
-    char: f"&#{ord(char)};" for char in "&<>\"'|@[]*_`#\\~!:()"} | {"\n": " ", "\r": " "})
+def _json_status(verdict: Mapping[str, Any]) -> str:
+    status = verdict.get("status")
+    return f"{verdict['decision']} {status if status is not None else 'reset'}"
 
 
-def md(text: object) -> str:
-    """Manifest text made inert in Markdown: no markup, links, mentions or HTML."""
-    return printable(str(text)).translate(_MARKDOWN_INERT)
+def _json_groups(access: Sequence[Mapping[str, Any]]) -> list[tuple[Mapping[str, Any], list[str]]]:
+    groups: dict[tuple[str, ...], tuple[Mapping[str, Any], list[str]]] = {}
+    for change in access:
+        key = (change["direction"], _value(change["match"]), change["before"]["reason"],
+               change["after"]["reason"])
+        groups.setdefault(key, (change, []))[1].append(change["workload"]["description"])
+    return sorted(groups.values(), key=lambda g: (g[0]["direction"] != WIDENED, -len(g[1]),
+                                                  g[1][0]))
 
 
-def code(text: object) -> str:
-    return f"<code>{md(text)}</code>"
+def _example(request: Mapping[str, Any]) -> str:
+    try:
+        return describe_request(parse_request(request, "request"))
+    except UsageError:
+        return _value(request)
 
 
-def write_markdown(result: DiffResult, stream: TextIO) -> None:
+def render_markdown(data: Mapping[str, Any]) -> str:
+    """The pull-request body for a diff in its JSON form (docs/schemas/diff-v1.schema.json), so
+    that a report made by an untrusted job renders just as safely."""
     lines: list[str] = []
     add: Callable[[str], None] = lines.append
-    counts = _counts(result)
-    add(f"### istiolint diff: {code(side_name(result.base))} → {code(side_name(result.head))}")
+    counts = data["summary"]
+    add(f"### istiolint diff: {code(side_name(data['base']))} → {code(side_name(data['head']))}")
     add("")
-    access = ("no change" if not result.access else
+    access = ("no change" if not data["access"] else
               f"{counts['widened']} widened, {counts['narrowed']} narrowed")
     add(f"**Access:** {access} · **Objects:** {counts['objects']} changed · **Findings:** "
         f"{counts['newFindings']} new, {counts['fixedFindings']} fixed")
-    if result.access:
+    if data["access"]:
         add("")
         add("| Change | Workloads | Requests | Example | Before | After |")
         add("|---|---|---|---|---|---|")
-        for group in grouped(result.access):
-            first = group.first
-            icon = "🔓 widened" if first.direction == WIDENED else "🔒 narrowed"
-            add(f"| {icon} | {md(_targets(group.targets))} | {md(describe_match(first.match))} "
-                f"| {code(describe_request(first.request))} | {md(_status(first.before))} "
-                f"| {md(_status(first.after))} |")
-    if result.objects:
+        for first, targets in _json_groups(data["access"]):
+            icon = "🔓 widened" if first["direction"] == WIDENED else "🔒 narrowed"
+            add(f"| {icon} | {md(_targets(targets))} | {md(describe_match(first['match']))} "
+                f"| {code(_example(first['request']))} | {md(_json_status(first['before']))} "
+                f"| {md(_json_status(first['after']))} |")
+    if data["objects"]:
         add("")
-        add(f"<details><summary>{counts['objects']} object(s) changed</summary>")
+        add(f"<details><summary>{len(data['objects'])} object(s) changed</summary>")
         add("")
         add("| Change | Object | Fields |")
         add("|---|---|---|")
-        for change in result.objects:
-            fields = "<br>".join(code(f"{f.change} {f.dotted}") for f in change.fields[:20])
-            name = str(change.key) + (f" (was {change.renamed_from.name})"
-                                      if change.change == RENAMED and change.renamed_from
-                                      else "")
-            add(f"| {change.change} | {code(name)} | {fields} |")
+        for change in data["objects"]:
+            fields = "<br>".join(code(f"{f['change']} {f['field']}") for f in change["fields"][:20])
+            name = _key_name(change["object"]) + (
+                f" (was {change['renamedFrom']['name']})" if change.get("renamedFrom") else "")
+            add(f"| {md(change['change'])} | {code(name)} | {fields} |")
         add("")
         add("</details>")
-    for note in result.notes:
+    for note in data.get("notes", []):
         add("")
         add(f"> **Note:** {md(note)}")
-    for title, findings in (("New findings", result.new_findings),
-                            ("Fixed findings", result.fixed_findings)):
+    for title, findings in (("New findings", data["findings"]["new"]),
+                            ("Fixed findings", data["findings"]["fixed"])):
         if findings:
             add("")
             add(f"<details><summary>{title} ({len(findings)})</summary>")
@@ -306,11 +317,22 @@ def write_markdown(result: DiffResult, stream: TextIO) -> None:
             add("| Rule | Severity | Where | Message |")
             add("|---|---|---|---|")
             for finding in findings:
-                add(f"| {code(finding.code)} | {finding.severity} | "
-                    f"{code(f'{finding.path}:{finding.position.line}')} | {md(finding.message)} |")
+                add(f"| {code(finding['rule'])} | {md(finding['severity'])} | "
+                    f"{code(str(finding['path']) + ':' + str(finding['line']))} | "
+                    f"{md(finding['message'])} |")
             add("")
             add("</details>")
-    stream.write("\n".join(lines) + "\n")
+    return "\n".join(lines) + "\n"
+
+
+def _key_name(key: Mapping[str, Any]) -> str:
+    kind = f"{key['kind']}.{key['group']}" if key.get("group") else str(key["kind"])
+    return f"{kind} {key['namespace']}/{key['name']}" if key.get("namespace") else \
+        f"{kind} {key['name']}"
+
+
+def write_markdown(result: DiffResult, stream: TextIO) -> None:
+    stream.write(render_markdown(result_json(result)))
 
 
 WRITERS: dict[str, Callable[[DiffResult, TextIO], None]] = {

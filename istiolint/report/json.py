@@ -45,6 +45,7 @@ def result_json(result: LintResult) -> dict[str, Any]:
             "errors": counts[Severity.ERROR],
             "warnings": counts[Severity.WARNING],
             "infos": counts[Severity.INFO],
+            "not_shown": result.not_shown,
         },
         "findings": [finding_json(f) for f in result.findings],
     }

@@ -40,6 +40,8 @@ def report(result: LintResult, stream: TextIO, options: ReportOptions) -> None:
     counts = {level: sum(1 for f in result.findings if f.severity is level) for level in Severity}
     checked = (f"{_plural(result.files, 'file')}, {_plural(result.documents, 'document')} "
                f"checked against Istio {result.istio_version}")
+    if result.not_shown:
+        checked += f"; {result.not_shown} known before, not shown"
     if result.findings:
         summary = (f"Found {_plural(counts[Severity.ERROR], 'error')}, "
                    f"{_plural(counts[Severity.WARNING], 'warning')} and "

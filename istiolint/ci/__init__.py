@@ -1,0 +1,1 @@
+"""Continuous-integration integrations: pull-request comments on code-hosting platforms."""
