@@ -1,13 +1,14 @@
-"""The CI report formats: sarif, github, gitlab and junit.
+"""Every report format of check (and of diff) against golden files.
 
-Each format's report of the fixed tree ``tests/report/cases/mixed`` (errors, a warning, infos, a
+Each check format's report of the fixed tree ``tests/report/cases/mixed`` (errors, a warning, infos, a
 finding without an object, a file without findings) is compared byte for byte with
 ``tests/report/golden/mixed.<format>``; istiolint's version is replaced by ``VERSION`` first.
 After an intended change of a format (or of a rule's text), rewrite the golden files with::
 
     ISTIOLINT_UPDATE_GOLDEN=1 python -m pytest tests/report
 
-and review the diff. The other tests check each format's contract: SARIF against the official
+and review the diff. diff's formats are compared likewise on the seed tutorial, step 1 to
+step 2 (``tests/report/golden/seed-diff.<format>``). The other tests check each format's contract: SARIF against the official
 2.1.0 schema (read from disk, never fetched), GitLab fingerprints, JUnit counts, and GitHub
 escaping and annotation caps.
 """
@@ -43,7 +44,7 @@ REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 CASES = HERE / "cases"
 GOLDEN = HERE / "golden"
-FORMATS = ("sarif", "github", "gitlab", "junit")
+FORMATS = ("sarif", "github", "gitlab", "junit", "markdown", "text", "json")
 UPDATE = os.environ.get("ISTIOLINT_UPDATE_GOLDEN") == "1"
 # The official schema (oasis-tcs/sarif-spec); ISTIOLINT_SARIF_SCHEMA names another copy.
 SARIF_SCHEMA = Path(os.environ.get(
@@ -107,6 +108,23 @@ def test_golden(fmt: str, capsys: pytest.CaptureFixture[str],
     assert golden.is_file(), f"no golden file {golden}: run with ISTIOLINT_UPDATE_GOLDEN=1"
     assert out.encode("utf-8") == golden.read_bytes(), (
         f"{fmt} output differs from {golden.relative_to(REPO)} "
+        "(if intended: ISTIOLINT_UPDATE_GOLDEN=1 python -m pytest tests/report)")
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "markdown"])
+def test_diff_golden(fmt: str, capsys: pytest.CaptureFixture[str],
+                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(REPO)
+    capsys.readouterr()
+    assert main(["diff", "examples/seed/step2", "--against", "examples/seed/step1",
+                 "--isolated", "--no-git", "--format", fmt]) == 0
+    out = capsys.readouterr().out.replace(__version__, "VERSION")
+    golden = GOLDEN / f"seed-diff.{fmt}"
+    if UPDATE:
+        golden.write_bytes(out.encode("utf-8"))
+    assert golden.is_file(), f"no golden file {golden}: run with ISTIOLINT_UPDATE_GOLDEN=1"
+    assert out.encode("utf-8") == golden.read_bytes(), (
+        f"diff {fmt} output differs from {golden.relative_to(REPO)} "
         "(if intended: ISTIOLINT_UPDATE_GOLDEN=1 python -m pytest tests/report)")
 
 
