@@ -21,6 +21,7 @@ from istiolint.authz.evaluate import Decider, Evaluator, Verdict
 from istiolint.authz.request import Request, To
 from istiolint.diffing.normalize import normalized_spec
 from istiolint.diffing.witnesses import CandidateSpace
+from istiolint.model.kube import Service, Workload
 from istiolint.model.mesh import MeshModel, Target, labels_match
 from istiolint.model.security import (
     AuthorizationPolicy,
@@ -133,8 +134,32 @@ def _selector_targets(base: MeshModel, head: MeshModel) -> Iterator[To]:
             yield To(namespace=namespace, labels=dict(labels))
 
 
+def _objects_by_namespace(model: MeshModel) -> dict[str, set[int]]:
+    """The identities of the objects that decide requests in each namespace."""
+    found: dict[str, set[int]] = {}
+    items: list[Policy | Service | Workload] = [
+        *model.authorization_policies, *model.request_authentications,
+        *model.peer_authentications, *model.services, *model.workloads.values()]
+    for item in items:
+        found.setdefault(item.namespace, set()).add(id(item.resource))
+    return found
+
+
+def _unchanged_namespaces(base: MeshModel, head: MeshModel) -> set[str]:
+    """Namespaces whose deciding objects are the very same on both sides (the diff shares an
+    unchanged file's objects between them), so that no request there can flip."""
+    if base.root_namespace != head.root_namespace:
+        return set()
+    before, after = _objects_by_namespace(base), _objects_by_namespace(head)
+    if before.get(base.root_namespace) != after.get(head.root_namespace):
+        return set()
+    return {namespace for namespace, ids in before.items() if after.get(namespace) == ids}
+
+
 def _targets(base: MeshModel, head: MeshModel) -> list[To]:
-    shared = sorted(set(base.workloads) & set(head.workloads))
+    unchanged = _unchanged_namespaces(base, head)
+    shared = sorted(key for key in set(base.workloads) & set(head.workloads)
+                    if base.workloads[key].namespace not in unchanged)
     return [To(workload=key) for key in shared] + list(_selector_targets(base, head))
 
 

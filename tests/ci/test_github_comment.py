@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from fake_github import FakeGitHub
 
-from istiolint.ci import github_comment
+from istiolint.ci import github_api
 from istiolint.ci.github_comment import (
     MARKER_PREFIX,
     CommentResult,
@@ -48,7 +48,7 @@ class Sleeps(list[float]):
 def no_proxy() -> urllib.request.OpenerDirector:
     """An opener that ignores *_proxy variables, so loopback calls stay on loopback."""
     return urllib.request.build_opener(urllib.request.ProxyHandler({}),
-                                       github_comment._SameOriginRedirects())
+                                       github_api._SameOriginRedirects())
 
 
 def post(server: FakeGitHub, body: str, *, key: str = "default", pr: int = 42,
@@ -495,7 +495,7 @@ def test_a_token_with_control_characters_is_refused_without_showing_it(
 
 
 def test_redirects_keep_the_token_on_the_same_origin_only() -> None:
-    handler = github_comment._SameOriginRedirects()
+    handler = github_api._SameOriginRedirects()
     request = urllib.request.Request("https://api.github.com/repos/a/b/issues/1/comments")
     request.add_unredirected_header("Authorization", f"Bearer {TOKEN}")
     same = handler.redirect_request(request, None, 301, "Moved", Message(),  # type: ignore[arg-type]

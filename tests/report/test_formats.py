@@ -1,14 +1,15 @@
 """Every report format of check (and of diff) against golden files.
 
-Each check format's report of the fixed tree ``tests/report/cases/mixed`` (errors, a warning, infos, a
-finding without an object, a file without findings) is compared byte for byte with
+Each check format's report of the fixed tree ``tests/report/cases/mixed`` (errors, a warning,
+infos, a finding without an object, a file without findings) is compared byte for byte with
 ``tests/report/golden/mixed.<format>``; istiolint's version is replaced by ``VERSION`` first.
-After an intended change of a format (or of a rule's text), rewrite the golden files with::
+diff's formats are compared likewise on the seed tutorial, step 1 to step 2
+(``tests/report/golden/seed-diff.<format>``). After an intended change of a format (or of a
+rule's text), rewrite the golden files with::
 
     ISTIOLINT_UPDATE_GOLDEN=1 python -m pytest tests/report
 
-and review the diff. diff's formats are compared likewise on the seed tutorial, step 1 to
-step 2 (``tests/report/golden/seed-diff.<format>``). The other tests check each format's contract: SARIF against the official
+and review the diff. The other tests check each format's contract: SARIF against the official
 2.1.0 schema (read from disk, never fetched), GitLab fingerprints, JUnit counts, and GitHub
 escaping and annotation caps.
 """
