@@ -215,6 +215,7 @@ def check(
     registry = load_registry(settings.plugins)
     linter = Linter(registry, settings, Path.cwd())
     linter.jobs = jobs
+    linter.use_cache = True  # off with --no-cache (ISTIOLINT_NO_CACHE), see cache_dir()
     stdin = sys.stdin.buffer.read() if "-" in settings.paths else None
     inputs = Inputs(settings.paths, context=context or (), stdin=stdin,
                     stdin_filename=stdin_filename, use_git=not no_git)

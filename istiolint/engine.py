@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import gc
+import hashlib
 import os
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
@@ -20,6 +21,7 @@ from istiolint.model.kube import MODEL_PROJECTIONS
 from istiolint.parallel import run_split
 from istiolint.positions import FILE_START
 from istiolint.resources import Resource, extract_resources
+from istiolint.results_cache import ResultCache, code_fingerprint, key_of
 from istiolint.rules import Detection, LoadedCheck, Registry
 from istiolint.schemas import SchemaStore
 from istiolint.selection import RuleSelection
@@ -109,6 +111,14 @@ class LintResult:
 
 
 @dataclass(frozen=True)
+class Discovered:
+    files: list[Path]
+    report_paths: set[str]
+    skipped: list[Skipped]
+    tree: Tree
+
+
+@dataclass(frozen=True)
 class Run:
     tree: LoadedTree
     context: CheckContext
@@ -143,6 +153,9 @@ class Linter:
         # file results by (shown path, git blob id), kept across runs when not None
         self.reuse: dict[tuple[str, str], FileResult] | None = None
         self.tree: Tree | None = None  # None: the file system
+        self.use_cache = False  # results from (and to) the cache directory, in lint()
+        self._identified: tuple[object, list[tuple[tuple[str, str] | None, bytes | None]]] \
+            | None = None
         self.schemas = SchemaStore(settings.istio_version)
         self._istio_kinds = frozenset(kind for _, kind in self.schemas.kinds)
         # workloads, Services and Namespaces are read only when something uses the mesh model
@@ -168,9 +181,7 @@ class Linter:
             return True
         return MODEL_PROJECTIONS.get(kind, False) if self.with_model else False
 
-    def load(self, inputs: Inputs, *, run_checks: bool = True) -> LoadedTree:
-        """Read, parse and extract every input file; with ``run_checks``, also run the checks
-        whose findings on a file depend on that file alone (``per_source``)."""
+    def discover(self, inputs: Inputs) -> Discovered:
         exclude = PathMatcher(self.settings.exclude)
         named = [p for p in inputs.paths if p != STDIN]
         files_from = self.tree or FileSystemTree(use_git=inputs.use_git)
@@ -182,15 +193,23 @@ class Linter:
         if context is not None:
             listed = set(reported.files)
             files += [p for p in context.files if p not in listed]
+        if STDIN in inputs.paths:
+            report_paths.add(inputs.stdin_filename)
+        return Discovered(files, report_paths,
+                          reported.skipped + (context.skipped if context else []), files_from)
+
+    def load(self, inputs: Inputs, *, run_checks: bool = True,
+             discovered: Discovered | None = None) -> LoadedTree:
+        """Read, parse and extract every input file; with ``run_checks``, also run the checks
+        whose findings on a file depend on that file alone (``per_source``)."""
+        found = discovered or self.discover(inputs)
         local_checks = self._local_checks() if run_checks else ()
         with _cyclic_gc_paused():
-            results = self._process_files(files, local_checks, files_from)
+            results = self._process_files(found.files, local_checks, found.tree)
             if STDIN in inputs.paths:
                 source = parse_source(inputs.stdin or b"", inputs.stdin_filename, self.wants)
                 results.append(self._checked(source, local_checks))
-                report_paths.add(inputs.stdin_filename)
-        tree = LoadedTree(skipped=reported.skipped + (context.skipped if context else []),
-                          report_paths=report_paths)
+        tree = LoadedTree(skipped=list(found.skipped), report_paths=set(found.report_paths))
         for result in results:
             tree.sources.append(result.source)
             tree.resources.extend(result.resources)
@@ -198,11 +217,34 @@ class Linter:
         return tree
 
     def lint(self, inputs: Inputs) -> LintResult:
-        return self.run(inputs).result
+        """Lint, reusing the cache directory's results when ``use_cache`` is set."""
+        cache = ResultCache.open() if self.use_cache else None
+        if cache is None:
+            return self.run(inputs).result
+        config = key_of([code_fingerprint(), self.schemas.istio_version, self.with_model,
+                         sorted(self.selection.enabled), self.settings.plugins])
+        found = self.discover(inputs)
+        keys = [key for key, _ in self._identify(found.files, found.tree)]
+        shape = key_of([config, self.settings, self.cwd, inputs.paths, inputs.context,
+                        inputs.stdin_filename, inputs.use_git])
+        run_key = key_of([shape, keys, found.skipped, sorted(found.report_paths),
+                          hashlib.sha256(inputs.stdin or b"").hexdigest()])
+        cached = cache.load(f"run-{shape}")
+        if isinstance(cached, tuple) and len(cached) == 2 and cached[0] == run_key and \
+                isinstance(cached[1], LintResult):
+            return cached[1]
+        remembered = cache.load(f"files-{config}")
+        if self.reuse is None:
+            self.reuse = remembered if isinstance(remembered, dict) else {}
+        result = self.run(inputs, discovered=found).result
+        cache.store(f"files-{config}", {key: self.reuse[key] for key in keys
+                                        if key is not None and key in self.reuse})
+        cache.store(f"run-{shape}", (run_key, result))
+        return result
 
-    def run(self, inputs: Inputs) -> Run:
+    def run(self, inputs: Inputs, *, discovered: Discovered | None = None) -> Run:
         """Lint, keeping what was loaded (the diff compares two runs)."""
-        tree = self.load(inputs)
+        tree = self.load(inputs, discovered=discovered)
         context = CheckContext(tree.sources, tree.resources, self.settings, self.schemas)
         detections = self._without_redundant([*tree.detections, *self._detect(context)])
         findings = self._decorate(detections, tree.sources, tree.resources)
@@ -236,23 +278,15 @@ class Linter:
                             ) -> list[FileResult]:
         """Files seen before with the same path and content (the unchanged part of a diff)
         reuse their earlier result; the others are processed as usual and remembered."""
-        keys: list[tuple[str, str] | None] = []
+        identified = self._identify(files, tree)
+        keys = [key for key, _ in identified]
         todo: dict[tuple[str, str], Path] = {}  # what to process, and where to read it
         contents: dict[tuple[str, str], bytes] = {}
-        tree.prefetch(path for path in files if tree.known_blob_id(path) is None)
-        for path in files:
-            shown, known = display_path(path, self.cwd), tree.known_blob_id(path)
-            if known is None:
-                try:
-                    raw = tree.read_bytes(path)
-                except OSError:  # read_source below reports it
-                    keys.append(None)
-                    continue
-                key = (shown, blob_id(raw))
+        for path, (key, raw) in zip(files, identified, strict=True):
+            if key is None:
+                continue
+            if raw is not None:
                 contents[key] = raw
-            else:
-                key = (shown, known)
-            keys.append(key)
             if key not in memory:
                 todo.setdefault(key, path)
         unread = {key: path for key, path in todo.items() if key not in contents}
@@ -269,6 +303,29 @@ class Linter:
                 self._checked(read_source(path, display_path(path, self.cwd), self.wants, tree),
                               local_checks)
                 for path, key in zip(files, keys, strict=True)]
+
+    def _identify(self, files: Sequence[Path], tree: Tree
+                  ) -> list[tuple[tuple[str, str] | None, bytes | None]]:
+        """Each file's (shown path, git blob id), and its bytes when they had to be read for
+        it; None for a file that cannot be read. Computed once per run and tree."""
+        memo_key = (id(tree), tuple(files))
+        if self._identified is not None and self._identified[0] == memo_key:
+            return self._identified[1]
+        tree.prefetch(path for path in files if tree.known_blob_id(path) is None)
+        found: list[tuple[tuple[str, str] | None, bytes | None]] = []
+        for path in files:
+            shown, known = display_path(path, self.cwd), tree.known_blob_id(path)
+            if known is not None:
+                found.append(((shown, known), None))
+                continue
+            try:
+                raw = tree.read_bytes(path)
+            except OSError:  # read_source reports it
+                found.append((None, None))
+                continue
+            found.append(((shown, blob_id(raw)), raw))
+        self._identified = (memo_key, found)
+        return found
 
     def jobs_for(self, files: Sequence[object]) -> int:
         """Worker processes: one per core for large trees, none when forking costs more."""

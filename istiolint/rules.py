@@ -9,6 +9,7 @@ included, so a third-party package registers its rules exactly as istiolint does
 from __future__ import annotations
 
 import enum
+import functools
 import importlib
 import string
 from collections.abc import Iterable, Mapping, Sequence
@@ -77,26 +78,34 @@ _REQUIRED_DOC_KEYS = ("code", "name", "severity", "summary", "message", "descrip
 
 def load_rule_docs(directory: Path, codes: Iterable[str] | None = None) -> tuple[RuleDoc, ...]:
     """Read ``<directory>/<CODE>-<name>/rule.yaml`` entries, optionally only the given codes."""
-    wanted = set(codes) if codes is not None else None
-    docs = []
+    every = _rule_docs_in(directory)
+    if codes is None:
+        return tuple(every.values())
+    wanted = list(codes)
+    missing = sorted(set(wanted) - set(every))
+    if missing:
+        raise ValueError(f"no rule documentation for {missing}")
+    return tuple(every[code] for code in sorted(wanted))
+
+
+@functools.cache
+def _rule_docs_in(directory: Path) -> dict[str, RuleDoc]:
+    """Every rule documentation file of ``directory``, read once per process."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    docs = {}
     for rule_file in sorted(directory.glob("*/rule.yaml")):
-        code = rule_file.parent.name.partition("-")[0]
-        if wanted is not None and code not in wanted:
-            continue
-        data = yaml.safe_load(rule_file.read_text(encoding="utf-8"))
+        data = yaml.load(rule_file.read_text(encoding="utf-8"), Loader=loader)
         missing = [k for k in _REQUIRED_DOC_KEYS if not isinstance(data, dict) or k not in data]
         if missing:
             raise ValueError(f"{rule_file}: missing {', '.join(missing)}")
-        docs.append(RuleDoc(
+        docs[data["code"]] = RuleDoc(
             code=data["code"], name=data["name"], severity=Severity.parse(data["severity"]),
             summary=data["summary"].strip(), message=data["message"].strip(),
             description=data["description"].strip(), consequence=data["consequence"].strip(),
             fix=data["fix"].strip(), references=tuple(data.get("references") or ()),
             examples=rule_file.parent,
-        ))
-    if wanted is not None and wanted - {d.code for d in docs}:
-        raise ValueError(f"no rule documentation for {sorted(wanted - {d.code for d in docs})}")
-    return tuple(docs)
+        )
+    return docs
 
 
 def builtin_rules(*codes: str) -> tuple[RuleDoc, ...]:

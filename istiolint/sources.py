@@ -44,11 +44,13 @@ class Discovery:
 
 def display_path(path: Path, cwd: Path) -> str:
     """The path as findings show it: relative to the working directory when inside it."""
-    absolute = path if path.is_absolute() else cwd / path
-    try:
-        return Path(os.path.normpath(absolute)).relative_to(cwd).as_posix()
-    except ValueError:
-        return Path(os.path.normpath(absolute)).as_posix()
+    absolute = os.path.normpath(os.path.join(cwd, path))
+    base = os.path.normpath(cwd)
+    if absolute == base:
+        return "."
+    prefix = base.rstrip(os.sep) + os.sep
+    shown = absolute[len(prefix):] if absolute.startswith(prefix) else absolute
+    return shown.replace(os.sep, "/") if os.sep != "/" else shown
 
 
 def discover(paths: Sequence[str], cwd: Path, exclude: PathMatcher, *,

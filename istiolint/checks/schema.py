@@ -5,16 +5,18 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema
 
-from istiolint.cel import CelValidator
 from istiolint.context import CheckContext
 from istiolint.positions import join_pointer, pointer_from_path, pointer_to_dotted
 from istiolint.resources import Resource
 from istiolint.rules import Detection, builtin_rules
 from istiolint.schemas import SchemaStore, subtree_has
+
+if TYPE_CHECKING:
+    from istiolint.cel import CelValidator
 
 UNKNOWN_FIELD, WRONG_TYPE, INVALID_VALUE, MISSING_FIELD = "SC001", "SC002", "SC003", "SC004"
 CEL_RULE, UNKNOWN_KIND, INVALID_METADATA = "SC005", "SC006", "SC007"
@@ -79,6 +81,9 @@ class SchemaCheck:
     def run(self, context: CheckContext) -> Iterator[Detection]:
         store = context.schemas
         if self._cel is None or self._cached_for is not store:
+            # cel-python takes 0.15 s to import: a run whose results are cached never pays it
+            from istiolint.cel import CelValidator  # noqa: PLC0415
+
             self._cached_for, self._cel, self._list_types = store, CelValidator(), {}
         cel, list_types = self._cel, self._list_types
         for resource in context.resources:

@@ -1,0 +1,104 @@
+"""Results kept between runs, in istiolint's cache directory (like ruff's and mypy's caches).
+
+Two levels, both keyed by what the results depend on (istiolint's own code and data, the Istio
+release, the settings and the rules that run):
+
+- every file's parse and per-file checks, by path and content (git's blob id), so a run after
+  an edit processes only the files that changed;
+- a whole run's findings, by the inputs and every file's path and content, so a run with
+  nothing changed only reads and hashes the files.
+
+Writes are atomic (a temporary file, then a rename), so concurrent runs never see half a file
+and the last one wins. A cache file that cannot be read for any reason is ignored (and then
+replaced). Reading uses an unpickler that builds istiolint's own types and plain containers
+only, so a tampered cache file cannot make istiolint import or call anything else.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import os
+import pickle
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from istiolint import __version__
+from istiolint.cache import cache_dir
+
+_PACKAGE = Path(__file__).resolve().parent
+_SAFE_BUILTINS = frozenset({"set", "frozenset", "slice", "complex", "bytearray", "range"})
+FORMAT = 1
+
+
+class _OwnTypesOnly(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        if module == "istiolint" or module.startswith("istiolint.") or (
+                module == "builtins" and name in _SAFE_BUILTINS) or (
+                module in ("pathlib", "posixpath") and name in ("PosixPath", "PurePosixPath")):
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"{module}.{name} is not an istiolint type")
+
+
+def code_fingerprint() -> str:
+    """What istiolint's own code and data look like on disk (sizes and modification times):
+    an edit to istiolint invalidates the cache even without a new version number."""
+    digest = hashlib.sha256(f"{FORMAT}|{__version__}".encode())
+    roots = [_PACKAGE] + [p for p in (_PACKAGE.parent / "rules", _PACKAGE.parent / "schemas",
+                                      _PACKAGE / "_data") if p.is_dir()]
+    for root in roots:
+        for directory, subdirs, files in os.walk(root):
+            subdirs.sort()
+            for name in sorted(files):
+                if name.endswith((".py", ".yaml", ".json")):
+                    stat = os.stat(os.path.join(directory, name))
+                    digest.update(f"{directory}/{name}|{stat.st_size}|{stat.st_mtime_ns}".encode())
+    return digest.hexdigest()[:24]
+
+
+def key_of(parts: Iterable[object]) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(repr(part).encode("utf-8", "surrogateescape"))
+        digest.update(b"\0")
+    return digest.hexdigest()[:32]
+
+
+class ResultCache:
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    @classmethod
+    def open(cls) -> ResultCache | None:
+        directory = cache_dir()
+        if directory is None:
+            return None
+        results = directory / "results"
+        try:
+            results.mkdir(exist_ok=True)
+        except OSError:
+            return None
+        return cls(results)
+
+    def load(self, name: str) -> Any:
+        try:
+            raw = (self.directory / f"{name}.pickle").read_bytes()
+            return _OwnTypesOnly(io.BytesIO(raw)).load()
+        except Exception:  # missing, truncated, tampered or from another version: a miss
+            return None
+
+    def store(self, name: str, value: object) -> None:
+        temporary: str | None = None
+        try:
+            data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+            handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=f".{name}.")
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(data)
+            os.replace(temporary, self.directory / f"{name}.pickle")
+        except (OSError, pickle.PicklingError, RecursionError, TypeError):
+            if temporary is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(temporary)

@@ -1,0 +1,97 @@
+"""Results kept in the cache directory: reused when nothing changed, redone for what changed,
+and never trusted beyond istiolint's own types."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from istiolint import engine
+
+REPO = Path(__file__).resolve().parents[1]
+Run = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    shutil.copytree(REPO / "examples" / "gitops", tmp_path / "tree")
+    shutil.copytree(REPO / "examples" / "mistakes", tmp_path / "tree" / "mistakes")
+    monkeypatch.setenv("ISTIOLINT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("ISTIOLINT_NO_CACHE", raising=False)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path / "tree"
+
+
+def _parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record every file the engine parses."""
+    parsed: list[str] = []
+    original = engine.parse_source
+
+    def counting(raw: bytes, shown: str, wants: engine.WantsDocument) -> engine.SourceFile:
+        parsed.append(shown)
+        return original(raw, shown, wants)
+
+    monkeypatch.setattr(engine, "parse_source", counting)
+    monkeypatch.setattr(engine, "read_source", lambda *a, **k: pytest.fail("read_source"))
+    return parsed
+
+
+def test_an_unchanged_tree_is_not_parsed_again(tree: Path, run_cli: Run,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    first = run_cli("check", "tree", "--isolated", "--no-git", "-f", "json")
+    parsed = _parses(monkeypatch)
+    second = run_cli("check", "tree", "--isolated", "--no-git", "-f", "json")
+    assert second == first and json.loads(first[1])["findings"]
+    assert parsed == []
+
+
+def test_only_the_edited_file_is_parsed_again(tree: Path, run_cli: Run,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    run_cli("check", "tree", "--isolated", "--no-git", "-f", "json")
+    read_source = engine.read_source
+    policy = tree / "mistakes" / "payments-policy.yaml"
+    policy.write_text(policy.read_text().replace('action: allow', 'action: ALLOW'))
+    parsed = _parses(monkeypatch)
+    code, out, _ = run_cli("check", "tree", "--isolated", "--no-git", "-f", "json")
+    assert parsed == ["tree/mistakes/payments-policy.yaml"]
+    assert "SC003" not in {f["rule"] for f in json.loads(out)["findings"]}
+    monkeypatch.setattr(engine, "read_source", read_source)
+    fresh = run_cli("check", "tree", "--isolated", "--no-git", "-f", "json", "--no-cache")
+    assert (code, out) == fresh[:2]
+
+
+def test_other_settings_are_other_results(tree: Path, run_cli: Run) -> None:
+    everything = json.loads(run_cli("check", "tree", "--isolated", "--no-git", "-f", "json")[1])
+    only_schema = json.loads(run_cli("check", "tree", "--isolated", "--no-git", "-f", "json",
+                                     "--select", "SC")[1])
+    assert {f["rule"][:2] for f in only_schema["findings"]} == {"SC"}
+    assert len(everything["findings"]) > len(only_schema["findings"])
+
+
+def test_a_corrupt_cache_is_ignored_and_replaced(tree: Path, run_cli: Run) -> None:
+    expected = run_cli("check", "tree", "--isolated", "--no-git", "-f", "json")
+    cached = list((tree.parent / "cache").rglob("*.pickle"))
+    assert {p.name.split("-")[0] for p in cached} >= {"run", "files"}
+    for path in cached:
+        path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])
+    assert run_cli("check", "tree", "--isolated", "--no-git", "-f", "json") == expected
+    assert all(len(pickle.loads(p.read_bytes())) for p in cached if p.name.startswith("run"))
+
+
+class _Exploit:
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return os.system, ("touch pwned",)
+
+
+def test_a_tampered_cache_cannot_run_code(tree: Path, run_cli: Run) -> None:
+    expected = run_cli("check", "tree", "--isolated", "--no-git", "-f", "json")
+    for path in (tree.parent / "cache").rglob("*.pickle"):
+        path.write_bytes(pickle.dumps(_Exploit()))
+    assert run_cli("check", "tree", "--isolated", "--no-git", "-f", "json") == expected
+    assert not (tree.parent / "pwned").exists()
