@@ -25,6 +25,7 @@ from istiolint.config import Settings, apply_overrides, load_settings, parse_sev
 from istiolint.engine import Inputs, Linter, LintResult
 from istiolint.errors import UsageError
 from istiolint.fingerprints import fingerprint_set
+from istiolint.progress import file_progress
 from istiolint.report import Reporter, ReportOptions, get_reporter
 from istiolint.report.contracts import load_report
 from istiolint.report.markdown import render as render_findings_markdown
@@ -220,7 +221,10 @@ def check(
     inputs = Inputs(settings.paths, context=context or (), stdin=stdin,
                     stdin_filename=stdin_filename, use_git=not no_git)
     try:
-        result = _new_since(linter, inputs, base) if base is not None else linter.lint(inputs)
+        with file_progress() as progress:
+            linter.progress = progress
+            result = _new_since(linter, inputs, base) if base is not None else \
+                linter.lint(inputs)
     except FileNotFoundError as exc:
         raise UsageError(str(exc)) from exc
     if write_baseline is not None:

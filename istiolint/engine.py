@@ -7,7 +7,7 @@ import gc
 import hashlib
 import os
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -154,6 +154,8 @@ class Linter:
         self.reuse: dict[tuple[str, str], FileResult] | None = None
         self.tree: Tree | None = None  # None: the file system
         self.use_cache = False  # results from (and to) the cache directory, in lint()
+        # told (files in all, files done) as files are processed; for a progress bar
+        self.progress: Callable[[int, int], None] | None = None
         self._identified: tuple[object, list[tuple[tuple[str, str] | None, bytes | None]]] \
             | None = None
         self.schemas = SchemaStore(settings.istio_version)
@@ -270,8 +272,22 @@ class Linter:
                 return self._checked(read_source(path, display_path(path, self.cwd), self.wants,
                                                  tree), local_checks)
 
-            return run_split(process, files, self.jobs_for(files))
+            return run_split(process, files, self.jobs_for(files),
+                             progress=self._progress_of(len(files)))
         return self._process_remembered(files, local_checks, tree, self.reuse)
+
+    def _progress_of(self, total: int) -> Callable[[int], None] | None:
+        report = self.progress
+        if report is None:
+            return None
+        done = [0]
+        report(total, 0)
+
+        def advance(count: int) -> None:
+            done[0] += count
+            report(total, done[0])
+
+        return advance
 
     def _process_remembered(self, files: Sequence[Path], local_checks: Sequence[LoadedCheck],
                             tree: Tree, memory: dict[tuple[str, str], FileResult]
@@ -297,7 +313,8 @@ class Linter:
             return self._checked(parse_source(contents[key], key[0], self.wants), local_checks)
 
         pending = list(todo)
-        memory.update(zip(pending, run_split(process, pending, self.jobs_for(pending)),
+        memory.update(zip(pending, run_split(process, pending, self.jobs_for(pending),
+                                             progress=self._progress_of(len(pending))),
                           strict=True))
         return [memory[key] if key is not None else
                 self._checked(read_source(path, display_path(path, self.cwd), self.wants, tree),

@@ -25,16 +25,23 @@ def can_fork() -> bool:
 
 
 def run_split(function: Callable[[Item], Result], items: Sequence[Item], jobs: int,
-              *, pieces_per_job: int = 32) -> list[Result]:
+              *, pieces_per_job: int = 32,
+              progress: Callable[[int], None] | None = None) -> list[Result]:
     """``[function(item) for item in items]``, computed by ``jobs`` processes (this one
     included), in the same order.
 
     The items are cut into pieces that the workers take from the front while this process takes
     them from the back, withdrawing each from the pool before doing it, so that nobody waits for
-    a slow worker while there is still work to share.
+    a slow worker while there is still work to share. ``progress`` is told how many more items
+    are done, as pieces finish.
     """
+    advance = progress or (lambda done: None)
     if jobs <= 1 or len(items) < 2 or not can_fork():
-        return [function(item) for item in items]
+        in_order = []
+        for item in items:
+            in_order.append(function(item))
+            advance(1)
+        return in_order
     jobs = min(jobs, len(items))
     if len(items) >= jobs * pieces_per_job:
         size = -(-len(items) // (jobs * pieces_per_job))
@@ -51,16 +58,19 @@ def run_split(function: Callable[[Item], Result], items: Sequence[Item], jobs: i
                        for index in range(len(pieces)) if index not in mine}
             for index in mine:
                 done[index] = [function(item) for item in pieces[index]]
+                advance(len(pieces[index]))
             for index in sorted(futures, reverse=True):
                 if not futures[index].cancel():
                     break
                 done[index] = [function(item) for item in pieces[index]]
+                advance(len(pieces[index]))
             for index, future in futures.items():
                 if done[index] is None:
                     try:
                         done[index] = future.result()
                     except Exception:  # a worker that died or failed: do its share here
                         done[index] = [function(item) for item in pieces[index]]
+                    advance(len(pieces[index]))
     finally:
         _pending.clear()
     if mine:  # fixed shares were interleaved
