@@ -166,7 +166,7 @@ def check(
         "--no-inline-suppressions",
         help="Ignore suppression comments and annotations (for security gates).")] = False,
     no_cache: Annotated[bool, typer.Option(
-        "--no-cache", help="Write nothing to istiolint's cache directory (also: "
+        "--no-cache", help="Neither read nor write istiolint's cache directory (also: "
         "ISTIOLINT_NO_CACHE=1).")] = False,
     color: Annotated[Color, typer.Option(help="Colour the text output.")] = Color.auto,
     jobs: JobsOption = 0,
