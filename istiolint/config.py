@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
 
+from istiolint.documents import load_one
 from istiolint.errors import UsageError
 from istiolint.rules import Severity
 
@@ -72,10 +72,10 @@ def read_config_file(path: Path) -> dict[str, Any]:
     if path.name == "pyproject.toml":
         return _pyproject_section(path) or {}
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_one(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"{path}: cannot read: {exc}") from exc
-    except yaml.YAMLError as exc:
+    except ValueError as exc:
         raise UsageError(f"{path}: not valid YAML: {exc}") from exc
     if data is None:
         return {}

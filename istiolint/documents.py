@@ -9,6 +9,7 @@ line and column when, and only when, a finding needs it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +31,14 @@ _COLLECTION_TAGS = {TAG_PREFIX + "map", TAG_PREFIX + "seq", TAG_PREFIX + "omap"}
 
 MAX_DEPTH = 200
 MAX_EXPANDED_NODES = 500_000
+# libyaml composes recursively in C, so tens of thousands of nested collections overflow the
+# stack (a crash, not an exception), and its scanner spends time proportional to the depth on
+# every token. A stream that may nest deeper than this is composed in Python, which gives up
+# past MAX_DEPTH.
+LIBYAML_MAX_DEPTH = 1000
+# longer numbers stay text: Python refuses to print ints of 4,300 digits or more, and
+# sexagesimal ones (1:2:3:...) take quadratic time to compute
+MAX_NUMBER_LENGTH = 1000
 
 # What to convert of a document: nothing (False), everything (True), or only some fields: a
 # map from key to a nested projection (applied to every item of a list)
@@ -81,6 +90,78 @@ class _NodeLoader(_DeferredTyping, _Parser):
     pass
 
 
+class _TooDeep(Exception):
+    pass
+
+
+class _DepthLimit(yaml.composer.Composer):
+    """PyYAML's composer (the same nodes as libyaml's), giving up past ``MAX_DEPTH``."""
+
+    _depth = 0
+    _root_start: Any = None
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        if self._depth == 0:
+            self._root_start = self.peek_event().start_mark  # type: ignore[attr-defined]
+        elif self._depth > MAX_DEPTH:
+            mark = self._root_start
+            raise _TooDeep(Position.point(mark.line + 1, mark.column + 1))
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+class _DepthLimitedLoader(_DeferredTyping, _DepthLimit, _Parser):
+    def __init__(self, stream: str) -> None:
+        _Parser.__init__(self, stream)
+        yaml.composer.Composer.__init__(self)
+
+
+def _loader(text: str) -> Any:
+    if yaml.__with_libyaml__ and not _may_nest_deeper(text):
+        return _NodeLoader(text)
+    return _DepthLimitedLoader(text)  # without libyaml, Python's recursion limit applies
+
+
+# line breaks (besides "\n") and the byte order mark, which libyaml skips at a line's start
+_UNUSUAL_BREAKS = ("\x85", "\u2028", "\u2029", "\ufeff")
+_COMPACT_CHAIN = re.compile(r" *((?:[-?:] +)+)")  # "- - ? - ": a collection after each indicator
+
+
+def _may_nest_deeper(text: str) -> bool:
+    """Whether ``text`` may nest collections more than ``LIBYAML_MAX_DEPTH`` levels deep.
+
+    A cheap upper bound of the nodes around a token: every flow collection opens with ``[`` or
+    ``{``; the block collections opened on earlier lines are at most two per column of the
+    line's indentation (a mapping and its indentless sequence); those opened on the line
+    itself follow a compact chain of indicators (``- - key: value``), whose length is at least
+    twice the count of indicators followed by a space; then the chain's last indicator (at the
+    end of the line), a mapping after the chain, and the token.
+    """
+    budget = LIBYAML_MAX_DEPTH - text.count("[") - text.count("{") - 3
+    if budget < 4 or any(c in text for c in _UNUSUAL_BREAKS) or \
+            ("\r" in text and text.count("\r") != text.count("\r\n")):
+        return True
+    indent = " " * (budget // 4)  # no line indented this much: 2 * (indentation + 1) < budget / 2
+    if text.startswith(indent) or "\n" + indent in text:
+        return True
+    chain = budget // 2  # no compact chain this long: chain < budget / 2
+    start = 0
+    while len(text) - start >= 2 * chain:
+        newline = text.rfind("\n", start, start + 2 * chain)
+        if newline < 0:  # a line long enough to hold such a chain
+            found = _COMPACT_CHAIN.match(text, start)
+            if found and len(found[1]) - found[1].count(" ") >= chain:
+                return True
+            newline = text.find("\n", start + 2 * chain)
+            if newline < 0:
+                return False
+        start = newline + 1
+    return False
+
+
 # first characters of the plain scalars YAML may read as something else than a string
 _TYPED_FIRST_CHARS = frozenset(c for c in yaml.resolver.Resolver.yaml_implicit_resolvers if c)
 
@@ -107,7 +188,9 @@ def node_position(node: Node) -> Position:
 
 def _effective_end(node: Node) -> Any:
     """Block collections end where the next token starts; use their last child's end instead."""
-    while not getattr(node, "flow_style", True) and node.value:
+    seen: set[int] = set()  # an alias can make a collection its own last child: &a [*a]
+    while not getattr(node, "flow_style", True) and node.value and id(node) not in seen:
+        seen.add(id(node))
         last = node.value[-1]
         node = last[1] if isinstance(last, tuple) else last
     return node.end_mark
@@ -162,19 +245,25 @@ class Document:
 
 def _child(node: Node, token: str) -> tuple[Node | None, Node] | None:
     if isinstance(node, MappingNode):
-        merged: list[Node] = []
-        match: tuple[Node | None, Node] | None = None
-        for key, value in node.value:  # the last duplicate wins, as in the converted value
-            if _is_merge_key(key):
-                merged.extend(value.value if isinstance(value, SequenceNode) else [value])
-            elif isinstance(key, ScalarNode) and key.value == token:
-                match = key, value
-        if match is not None:
-            return match
-        for source in merged:
-            found = _child(source, token)
-            if found is not None:
-                return found
+        # its own keys, then those of the mappings merged into it, depth first; each mapping
+        # once, as merges can chain, repeat and loop (``&a {<<: *a}``)
+        pending: list[Node] = [node]
+        seen: set[int] = set()
+        while pending:
+            mapping = pending.pop()
+            if id(mapping) in seen or not isinstance(mapping, MappingNode):
+                continue
+            seen.add(id(mapping))
+            merged: list[Node] = []
+            match: tuple[Node | None, Node] | None = None
+            for key, value in mapping.value:  # the last duplicate wins, as in the value
+                if _is_merge_key(key):
+                    merged.extend(value.value if isinstance(value, SequenceNode) else [value])
+                elif isinstance(key, ScalarNode) and key.value == token:
+                    match = key, value
+            if match is not None:
+                return match
+            pending.extend(reversed(merged))
     elif isinstance(node, SequenceNode) and token.isdigit() and int(token) < len(node.value):
         item: Node = node.value[int(token)]
         return None, item
@@ -188,10 +277,27 @@ class ParsedStream:
     total_documents: int = 0
 
 
+def load_one(text: str) -> Any:
+    """The value of a one-document YAML text (a configuration or request file) read the way
+    manifests are: no tag constructed, depth and aliases bounded. ValueError names the first
+    problem and its line."""
+    parsed = parse_stream(text, lambda api_version, kind: True)
+    if parsed.problems:
+        problem = parsed.problems[0]
+        detail = {"IL001": "{error}", "IL002": "duplicate key {key!r}",
+                  "IL003": "the tag {tag} is not allowed",
+                  "IL006": "too large: {reason}"}.get(problem.code, "{error}")
+        raise ValueError(f"line {problem.position.line}: "
+                         + detail.format_map({"error": problem.code, **problem.args}))
+    if len(parsed.documents) > 1:
+        raise ValueError("expected one YAML document, found several")
+    return parsed.documents[0].data if parsed.documents else None
+
+
 def parse_stream(text: str, wants: WantsDocument) -> ParsedStream:
     """Parse every document of ``text``; convert those for which ``wants(apiVersion, kind)``."""
     result = ParsedStream()
-    loader = _NodeLoader(text)
+    loader = _loader(text)
     try:
         for index, root in enumerate(_nodes(loader, text, result)):
             result.total_documents += 1
@@ -224,12 +330,17 @@ def _nodes(loader: Any, text: str, result: ParsedStream) -> Iterator[Node]:
         except yaml.reader.ReaderError as exc:
             result.problems.append(_reader_problem(exc, text))
             return
+        except _TooDeep as exc:  # the rest of the stream cannot be read without going deeper
+            result.problems.append(LoadProblem("IL006", exc.args[0], {
+                "reason": f"it nests deeper than {MAX_DEPTH} levels; the documents "
+                          "after it in this file are not checked either"}))
+            return
         if node is not None and not (isinstance(node, ScalarNode) and _tag(node) == NULL):
             yield node
 
 
 def _reparsed_root(text: str, index: int) -> Node:
-    loader = _NodeLoader(text)
+    loader = _loader(text)
     try:
         for position, root in enumerate(_nodes(loader, text, ParsedStream())):
             if position == index:
@@ -279,6 +390,7 @@ class _Converter:
         self.problems: list[LoadProblem] = []
         self._seen: dict[int, tuple[Any, int]] = {}
         self._expanded = 0
+        self._aliased = False
 
     def convert(self, node: Node, depth: int, projection: Projection = True) -> Any:
         if depth > MAX_DEPTH:
@@ -287,6 +399,7 @@ class _Converter:
             return self._project(node, depth, projection)
         shared = self._seen.get(id(node))
         if shared is not None:  # an alias: reuse the value, but count what it expands to
+            self._aliased = True
             self._grow(shared[1])
             return shared[0]
         before = self._expanded
@@ -320,8 +433,10 @@ class _Converter:
     def _grow(self, count: int) -> None:
         self._expanded += count
         if self._expanded > MAX_EXPANDED_NODES:
-            raise _TooLarge({"reason": f"it expands to more than {MAX_EXPANDED_NODES:,} nodes "
-                                       "through aliases"})
+            reason = f"it has more than {MAX_EXPANDED_NODES:,} nodes"
+            if self._aliased:
+                reason = f"it expands to more than {MAX_EXPANDED_NODES:,} nodes through aliases"
+            raise _TooLarge({"reason": reason})
 
     def _mapping(self, node: MappingNode, depth: int) -> dict[str, Any]:
         self._check_tag(node)
@@ -377,17 +492,28 @@ class _Converter:
         tag = _tag(node)
         if tag == STR:
             return node.value
-        if tag == INT:
+        if tag in _TYPED:
+            # a value its tag does not fit (``!!int abc``, ``0x_``), or an integer too long
+            # to print again, is kept as text (as Kubernetes' decoder does for plain ones)
             try:
-                return int(node.value)
-            except ValueError:
-                return _SCALARS.construct_yaml_int(node)
-        if tag == BOOL:
-            return _SCALARS.construct_yaml_bool(node)
+                if len(node.value) <= MAX_NUMBER_LENGTH:
+                    return _TYPED[tag](node)
+            except (ValueError, KeyError, OverflowError):
+                pass
+            return node.value
         if tag == NULL:
             return None
-        if tag == FLOAT:
-            return _SCALARS.construct_yaml_float(node)
         if tag not in _TEXT_TAGS:
             self._unsupported(tag, node)
         return node.value
+
+
+def _integer(node: ScalarNode) -> Any:
+    try:
+        return int(node.value)
+    except ValueError:
+        return _SCALARS.construct_yaml_int(node)
+
+
+_TYPED: dict[str, Callable[[ScalarNode], Any]] = {
+    INT: _integer, BOOL: _SCALARS.construct_yaml_bool, FLOAT: _SCALARS.construct_yaml_float}

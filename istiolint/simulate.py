@@ -9,17 +9,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-import yaml
-
 from istiolint.authz.evaluate import Evaluator, TargetNotFound, Verdict
 from istiolint.authz.request import Request, parse_request
+from istiolint.documents import load_one
 from istiolint.engine import Inputs, Linter
 from istiolint.errors import UsageError
 from istiolint.model.mesh import MeshModel
 from istiolint.report import printable
 
 FORMAT_VERSION = 1
-_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -32,12 +30,12 @@ class RequestFile:
 def load_request_file(path: Path) -> RequestFile:
     try:
         text = path.read_text(encoding="utf-8")
-        data = json.loads(text) if path.suffix == ".json" else yaml.load(text, Loader=_SAFE_LOADER)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        data = json.loads(text) if path.suffix == ".json" else load_one(text)
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise UsageError(f"{path}: not valid JSON: {exc}") from exc
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    except yaml.YAMLError as exc:
+    except ValueError as exc:
         raise UsageError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(data, dict) or not isinstance(data.get("requests"), list):
         raise UsageError(f"{path}: expected a map with a 'requests' list")

@@ -7,8 +7,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from istiolint.directives import Directive, MalformedDirective, scan_directives
 from istiolint.documents import Document, LoadProblem, WantsDocument, parse_stream
 from istiolint.globs import PathMatcher
@@ -50,6 +48,8 @@ def display_path(path: Path, cwd: Path) -> str:
         return "."
     prefix = base.rstrip(os.sep) + os.sep
     shown = absolute[len(prefix):] if absolute.startswith(prefix) else absolute
+    if not shown.isascii():  # a name's bytes that are not UTF-8 (lone surrogates): \udcff
+        shown = shown.encode("utf-8", "backslashreplace").decode("utf-8")
     return shown.replace(os.sep, "/") if os.sep != "/" else shown
 
 
@@ -116,10 +116,12 @@ def _without_kustomize_patches_and_chart_templates(result: Discovery, cwd: Path,
 
 def _kustomize_patch_files(kustomization: Path, tree: Tree) -> list[Path]:
     try:
-        data = yaml.load(tree.read_bytes(kustomization), Loader=getattr(yaml, "CSafeLoader",
-                                                                    yaml.SafeLoader))
-    except (OSError, yaml.YAMLError):
+        text, _ = decode(tree.read_bytes(kustomization))
+    except OSError:
         return []
+    # read like a manifest: no tags constructed, and nothing too deep or too large
+    documents = parse_stream(text, lambda api_version, kind: True).documents if text else []
+    data = documents[0].data if len(documents) == 1 else None
     if not isinstance(data, dict):
         return []
     names: list[object] = []
@@ -137,7 +139,7 @@ def read_source(path: Path, shown_as: str, wants: WantsDocument,
     try:
         raw = tree.read_bytes(path) if tree is not None else path.read_bytes()
     except OSError as exc:
-        return _unreadable(shown_as, f"cannot read the file: {exc.strerror or exc}")
+        return _unreadable(shown_as, exc.strerror or str(exc))
     return parse_source(raw, shown_as, wants)
 
 

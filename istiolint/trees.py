@@ -109,7 +109,8 @@ def _git_files(root: Path) -> list[Path] | None:
     if completed.returncode != 0 or _ignored_by_git(root):
         return None
     names = completed.stdout.decode("utf-8", "surrogateescape").split("\0")
-    return [root / name for name in names if name and (root / name).exists()]
+    # deleted files are still listed; links that lead nowhere are kept (and skipped, with why)
+    return [root / name for name in names if name and os.path.lexists(root / name)]
 
 
 def _ignored_by_git(root: Path) -> bool:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from urllib.parse import urlsplit
 
 from istiolint.authz.matchers import normalize_path
 from istiolint.authz.request import Request
@@ -22,6 +21,7 @@ from istiolint.model.security import (
     PeerAuthentication,
     RequestAuthentication,
 )
+from istiolint.urls import split_url
 
 Decider = AuthorizationPolicy | RequestAuthentication | PeerAuthentication
 
@@ -59,7 +59,8 @@ def resolve_target(model: MeshModel, request: Request) -> Target:
 def _keys_loadable(rule: JwtRule) -> bool:
     if rule.jwks or rule.jwks_uri:
         return True
-    scheme = urlsplit(rule.issuer).scheme if "://" in rule.issuer else ""
+    parts = split_url(rule.issuer)
+    scheme = parts.scheme if parts else ""
     return scheme in ("http", "https")
 
 

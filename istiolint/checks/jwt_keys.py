@@ -6,13 +6,13 @@ import ipaddress
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 from istiolint.context import CheckContext
 from istiolint.model.security import SECURITY_GROUP
 from istiolint.positions import join_pointer
 from istiolint.resources import Resource
 from istiolint.rules import Detection, builtin_rules
+from istiolint.urls import split_url
 
 KEYS_UNAVAILABLE, KEYS_BY_DISCOVERY, INSECURE_KEYS = "RA001", "RA002", "RA003"
 PLACEHOLDER_URL, BLOCKED_KEYS, INTERNAL_KEYS = "RA004", "RA005", "RA006"
@@ -25,14 +25,15 @@ _CLUSTER_SUFFIXES = (".svc", ".svc.cluster.local", ".cluster.local")
 
 
 def is_http_url(value: str) -> bool:
-    parts = urlsplit(value) if "://" in value else None
+    parts = split_url(value)
     return parts is not None and parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def placeholder_reason(value: str) -> str | None:
     if _TEMPLATE.search(value):
         return "an unrendered template variable"
-    host = (urlsplit(value).hostname or "") if "://" in value else ""
+    parts = split_url(value)
+    host = (parts.hostname or "") if parts else ""
     if host in _PLACEHOLDER_DOMAINS or host.endswith(tuple("." + d for d in
                                                            _PLACEHOLDER_DOMAINS)):
         return f"the documentation domain {host} (RFC 2606)"
@@ -105,7 +106,9 @@ class JwtKeySourceCheck:
             yield Detection(PLACEHOLDER_URL, resource, pointer,
                             {"field": field, "url": url, "reason": placeholder})
             return
-        parts = urlsplit(url)
+        parts = split_url(url)
+        if parts is None:
+            return
         if parts.scheme == "http":
             yield Detection(INSECURE_KEYS, resource, pointer, {"field": field, "url": url})
         host = parts.hostname or ""

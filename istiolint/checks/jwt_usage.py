@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from istiolint.context import CheckContext
 from istiolint.model.mesh import MeshModel, Scope, Target
@@ -19,6 +18,7 @@ from istiolint.model.security import (
 )
 from istiolint.positions import join_pointer
 from istiolint.rules import Detection, builtin_rules
+from istiolint.urls import split_url
 
 ORPHANED_ISSUER, NO_REQUEST_AUTHENTICATION, UNENFORCED_JWT = "AP001", "AP002", "RA007"
 REQUEST_AUTH_KEYS = "request.auth."
@@ -79,7 +79,7 @@ def issuer_matches(pattern: str, issuer: str) -> bool:
 
 
 def _folded(issuer: str) -> str:
-    parts = urlsplit(issuer.lower()) if "://" in issuer else None
+    parts = split_url(issuer.lower())
     core = (parts.netloc + parts.path) if parts else issuer.lower()
     return core.rstrip("/")
 
