@@ -1,0 +1,1 @@
+"""``istiolint diff``: what a change does to objects, access and findings."""

@@ -12,7 +12,7 @@ witness.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
@@ -35,18 +35,6 @@ from istiolint.simulate import policy_json
 WIDENED, NARROWED = "widened", "narrowed"
 _LEVEL = {"DENY": 0, "UNKNOWN": 1, "ALLOW": 2}
 MAX_SELECTOR_TARGETS = 64
-
-
-@dataclass(frozen=True)
-class Outcome:
-    verdict: Verdict
-    model: MeshModel
-
-    @property
-    def key(self) -> tuple[str, int | None, str | None, int | None]:
-        policy = self.verdict.policy
-        return (self.verdict.decision, self.verdict.status,
-                f"{type(policy).__name__} {policy.key}" if policy else None, self.verdict.rule)
 
 
 @dataclass(frozen=True)
@@ -277,8 +265,3 @@ def access_changes(base: MeshModel, head: MeshModel, *, jobs: int = 1
 def policies_json(verdict: Verdict) -> dict[str, Any] | None:
     decider = policy_json(verdict)
     return None if decider is None else {**decider, "rule": verdict.rule}
-
-
-def flatten(changes: Iterable[AccessChange]) -> list[AccessChange]:
-    return sorted(changes, key=lambda c: (c.direction != WIDENED, c.target_description,
-                                          -c.witnesses))
