@@ -325,18 +325,28 @@ def _nodes(loader: Any, text: str, result: ParsedStream) -> Iterator[Node]:
                 return
             node = loader.get_node()
         except yaml.MarkedYAMLError as exc:
-            result.problems.append(_parse_problem(exc))
+            root = getattr(loader, "_root_start", None)
+            if "maximum nesting depth" in str(exc.problem) and root is not None:
+                # libyaml 0.2.5's own limit, met while scanning ahead of the composer
+                result.problems.append(_too_deep(Position.point(root.line + 1,
+                                                                root.column + 1)))
+            else:
+                result.problems.append(_parse_problem(exc))
             return
         except yaml.reader.ReaderError as exc:
             result.problems.append(_reader_problem(exc, text))
             return
         except _TooDeep as exc:  # the rest of the stream cannot be read without going deeper
-            result.problems.append(LoadProblem("IL006", exc.args[0], {
-                "reason": f"it nests deeper than {MAX_DEPTH} levels; the documents "
-                          "after it in this file are not checked either"}))
+            result.problems.append(_too_deep(exc.args[0]))
             return
         if node is not None and not (isinstance(node, ScalarNode) and _tag(node) == NULL):
             yield node
+
+
+def _too_deep(position: Position) -> LoadProblem:
+    return LoadProblem("IL006", position, {
+        "reason": f"it nests deeper than {MAX_DEPTH} levels; the documents after it in this "
+                  "file are not checked either"})
 
 
 def _reparsed_root(text: str, index: int) -> Node:

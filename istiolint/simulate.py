@@ -31,7 +31,9 @@ def load_request_file(path: Path) -> RequestFile:
     try:
         text = path.read_text(encoding="utf-8")
         data = json.loads(text) if path.suffix == ".json" else load_one(text)
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")  # lone surrogates are not text
+    except (json.JSONDecodeError, UnicodeDecodeError, UnicodeEncodeError,
+            RecursionError) as exc:
         raise UsageError(f"{path}: not valid JSON: {exc}") from exc
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc

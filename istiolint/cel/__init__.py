@@ -212,7 +212,10 @@ class CelValidator:
                 if len(self._outcomes) >= _MAX_OUTCOMES:
                     self._outcomes.clear()
                 if cel_value is None:
-                    cel_value = to_cel(schema, value)
+                    try:
+                        cel_value = to_cel(schema, value)
+                    except (ValueError, OverflowError):  # past CEL's 64-bit integers: the
+                        return  # value's type or range is reported by the schema check
                 outcome = self._outcomes[rule, value_key] = self._run(program, cel_value)
             if outcome is True:
                 continue

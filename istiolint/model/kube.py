@@ -128,7 +128,7 @@ def workload_from(resource: Resource) -> Workload | None:
     template = _map(template)
     pod_spec = _map(template.get("spec"))
     ports = tuple(
-        ContainerPort(port["containerPort"], port.get("name"))
+        ContainerPort(port["containerPort"], _text(port.get("name")))
         for container in _list(pod_spec.get("containers"))
         for port in _list(_map(container).get("ports"))
         if isinstance(port, Mapping) and isinstance(port.get("containerPort"), int)
@@ -137,6 +137,10 @@ def workload_from(resource: Resource) -> Workload | None:
     return Workload(namespace_of(resource), resource.ref.name, resource.kind,
                     string_map(_map(template.get("metadata")).get("labels")), str(account),
                     ports, resource)
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def service_from(resource: Resource) -> Service | None:
@@ -149,8 +153,9 @@ def service_from(resource: Resource) -> Service | None:
             continue
         target = port.get("targetPort")
         ports.append(ServicePort(
-            port["port"], target if isinstance(target, int | str) else None, port.get("name"),
-            str(port.get("protocol") or "TCP"), port.get("appProtocol")))
+            port["port"], target if isinstance(target, int | str) else None,
+            _text(port.get("name")), str(port.get("protocol") or "TCP"),
+            _text(port.get("appProtocol"))))
     return Service(namespace_of(resource), resource.ref.name, string_map(spec.get("selector")),
                    tuple(ports), resource)
 
