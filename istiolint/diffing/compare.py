@@ -21,6 +21,7 @@ from istiolint.diffing.revisions import GitTree, resolve, work_tree_root
 from istiolint.engine import Inputs, Linter, Run
 from istiolint.errors import UsageError
 from istiolint.findings import Finding
+from istiolint.fingerprints import identity
 
 WORKTREE, GIT, PATH, CLUSTER = "worktree", "git", "path", "cluster"
 CLUSTER_FILE = "live-cluster.json"
@@ -58,9 +59,10 @@ class DiffResult:
         return bool(self.objects or self.access)
 
 
-def _fingerprint(finding: Finding) -> tuple[str, str, str, str]:
-    where = str(finding.resource) if finding.resource else finding.path
-    return finding.code, where, finding.pointer or "", finding.message
+def _fingerprint(finding: Finding) -> tuple[str, str]:
+    """A finding across the two sides: its identity, and its message (a changed value on the
+    same field is a fixed finding and a new one)."""
+    return identity(finding), finding.message
 
 
 def finding_changes(base: Sequence[Finding], head: Sequence[Finding]

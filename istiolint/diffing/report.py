@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TextIO
 
 from istiolint import __version__
@@ -151,42 +150,13 @@ def describe_match(match: Mapping[str, Any]) -> str:
     return ", ".join(parts) or _value(match)
 
 
-@dataclass
-class _Group:
-    """The same change (direction, request class, deciders) on several targets."""
-
-    first: AccessChange
-    targets: list[str]
-    witnesses: int
-
-
-def grouped(changes: Iterable[AccessChange]) -> list[_Group]:
-    groups: dict[tuple[str, ...], _Group] = {}
-    for change in changes:
-        key = (change.direction, _value(change.match), change.before.reason,
-               change.after.reason)
-        group = groups.get(key)
-        if group is None:
-            groups[key] = _Group(change, [change.target_description], change.witnesses)
-        else:
-            group.targets.append(change.target_description)
-            group.witnesses += change.witnesses
-    return sorted(groups.values(), key=lambda g: (g.first.direction != WIDENED,
-                                                  -len(g.targets), g.targets[0]))
-
-
 def _targets(targets: Sequence[str]) -> str:
     shown = ", ".join(targets[:MAX_SHOWN_TARGETS])
     more = len(targets) - MAX_SHOWN_TARGETS
     return shown + (f" and {more} more" if more > 0 else "")
 
 
-def _status(verdict: Verdict) -> str:
-    return f"{verdict.decision} {verdict.status if verdict.status is not None else 'reset'}"
-
-
-def _decider(verdict: Verdict) -> str:
-    policy = policies_json(verdict)
+def _decider(policy: Mapping[str, Any] | None) -> str:
     if policy is None:
         return ""
     rule = f" rule {policy['rule']}" if policy["rule"] is not None else ""
@@ -227,15 +197,13 @@ def write_text(result: DiffResult, stream: TextIO) -> None:
         out("Access: no change")
     else:
         out(f"Access ({counts['widened']} widened, {counts['narrowed']} narrowed)")
-        for group in grouped(result.access):
-            first = group.first
-            out(f"  {first.direction.upper()}  {_targets(group.targets)}")
-            out(f"    requests: {describe_match(first.match)}")
-            out(f"    e.g.:     {describe_request(first.request)}")
-            out(f"    before:   {_status(first.before)}: {first.before.reason}"
-                f"{_decider(first.before)}")
-            out(f"    after:    {_status(first.after)}: {first.after.reason}"
-                f"{_decider(first.after)}")
+        for first, targets in _json_groups([access_json(c) for c in result.access]):
+            out(f"  {first['direction'].upper()}  {_targets(targets)}")
+            out(f"    requests: {describe_match(first['match'])}")
+            out(f"    e.g.:     {_example(first['request'])}")
+            for side in ("before", "after"):
+                out(f"    {side + ':':<10}{_json_status(first[side])}: {first[side]['reason']}"
+                    f"{_decider(first['policies'][side])}")
     for note in result.notes:
         out(f"  note: {note}")
     out()
