@@ -1,3 +1,3 @@
-from istiolint.cli import run
+from istiolint.entry import run
 
 run()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import os
 import sys
-import traceback
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,19 +18,21 @@ import typer
 
 from istiolint import __version__
 from istiolint.authz.request import parse_claim, parse_request
-from istiolint.baseline import new_findings, read_baseline
-from istiolint.baseline import write_baseline as write_baseline_file
-from istiolint.cache import NO_CACHE_ENV
-from istiolint.config import Settings, apply_overrides, load_settings, parse_severity_overrides
-from istiolint.engine import Inputs, Linter, LintResult
+from istiolint.check_command import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    CheckOptions,
+    run_check,
+    split_values,
+)
+from istiolint.config import Settings, apply_overrides, load_settings
+from istiolint.engine import Linter
+from istiolint.entry import guarded
 from istiolint.errors import UsageError
-from istiolint.fingerprints import fingerprint_set
-from istiolint.progress import file_progress
-from istiolint.report import Reporter, ReportOptions, get_reporter
 from istiolint.report.contracts import load_report
 from istiolint.report.markdown import render as render_findings_markdown
 from istiolint.ruledocs import render_rule_markdown, rules_json
-from istiolint.rules import Severity, load_registry
+from istiolint.rules import load_registry
 from istiolint.simulate import (
     decide,
     load_model,
@@ -39,8 +41,6 @@ from istiolint.simulate import (
     write_test_report,
     write_text,
 )
-
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 app = typer.Typer(
     name="istiolint",
@@ -88,20 +88,6 @@ def _root(
                                           help="Show the version and exit.")] = False,
 ) -> None:
     """istiolint: catch Istio security policy mistakes before they merge."""
-
-
-def _split(values: list[str] | None) -> list[str] | None:
-    if values is None:
-        return None
-    return [part.strip() for value in values for part in value.split(",") if part.strip()]
-
-
-def _use_color(choice: Color, stream: Any) -> bool:
-    if choice is Color.always:
-        return True
-    if choice is Color.never or os.environ.get("NO_COLOR"):
-        return False
-    return bool(getattr(stream, "isatty", lambda: False)()) and os.environ.get("TERM") != "dumb"
 
 
 def _settings(config: Path | None, isolated: bool) -> Settings:
@@ -188,99 +174,21 @@ def check(
                                           help="Show skipped files and tracebacks.")] = False,
 ) -> None:
     """Lint manifest files and directories."""
-    if new_only != (base is not None):
-        raise UsageError("--new-only and --base go together: --new-only --base REV")
-    if write_baseline is not None and (baseline is not None or new_only):
-        raise UsageError("--write-baseline records every finding: drop --baseline/--new-only")
-    if no_cache:
-        os.environ[NO_CACHE_ENV] = "1"
-    settings = _settings(config, isolated)
-    severities = dict(settings.severity)
-    severities.update(parse_severity_overrides(severity or []))
-    settings = apply_overrides(
-        settings,
-        paths=paths or None,
-        select=[*(_split(select) or settings.select), *(_split(extend_select) or [])],
-        ignore=[*(settings.ignore if ignore is None else _split(ignore) or []),
-                *(_split(extend_ignore) or [])],
-        exclude=[*settings.exclude, *(exclude or [])],
-        severity=severities,
-        istio_version=istio_version,
-        root_namespace=root_namespace,
-        fail_level=Severity.parse(fail_level.value) if fail_level else None,
-        inline_suppressions=False if no_inline_suppressions else None,
-    )
-    reporter = get_reporter(resolve_format(output_format))
-    extra_reports = [(get_reporter(resolve_format(name)), target)
-                     for name, target in _report_targets(report)]
-    registry = load_registry(settings.plugins)
-    linter = Linter(registry, settings, Path.cwd())
-    linter.jobs = jobs
-    linter.use_cache = True  # off with --no-cache (ISTIOLINT_NO_CACHE), see cache_dir()
-    stdin = sys.stdin.buffer.read() if "-" in settings.paths else None
-    inputs = Inputs(settings.paths, context=context or (), stdin=stdin,
-                    stdin_filename=stdin_filename, use_git=not no_git)
-    try:
-        with file_progress() as progress:
-            linter.progress = progress
-            result = _new_since(linter, inputs, base) if base is not None else \
-                linter.lint(inputs)
-    except FileNotFoundError as exc:
-        raise UsageError(str(exc)) from exc
-    if write_baseline is not None:
-        count = write_baseline_file(write_baseline, result.findings)
-        typer.echo(f"istiolint: recorded {count} finding(s) in {write_baseline}", err=True)
-        raise typer.Exit(EXIT_OK)
-    if baseline is not None:
-        shown = new_findings(result.findings, read_baseline(baseline))
-        result = replace(result, findings=shown,
-                         not_shown=result.not_shown + len(result.findings) - len(shown))
-    options = ReportOptions(color=False, verbose=verbose, rules=registry.rules)
-    for extra, target in extra_reports:
-        _write_report(extra, result, target, options)
-    if output is not None:
-        _write_report(reporter, result, output, options)
-    else:
-        reporter(result, sys.stdout, replace(options, color=_use_color(color, sys.stdout)))
-    failing = any(f.severity >= settings.fail_level for f in result.findings)
-    raise typer.Exit(EXIT_FINDINGS if failing and not exit_zero else EXIT_OK)
+    raise typer.Exit(run_check(CheckOptions(
+        paths=tuple(paths or ()), config=config, isolated=isolated,
+        select=_given(select), extend_select=_given(extend_select), ignore=_given(ignore),
+        extend_ignore=_given(extend_ignore), severity=tuple(severity or ()),
+        exclude=tuple(exclude or ()), istio_version=istio_version, root_namespace=root_namespace,
+        output_format=output_format, output=output,
+        fail_level=fail_level.value if fail_level else None, exit_zero=exit_zero,
+        stdin_filename=stdin_filename, context=tuple(context or ()), no_git=no_git,
+        no_inline_suppressions=no_inline_suppressions, no_cache=no_cache, color=color.value,
+        jobs=jobs, report=tuple(report or ()), baseline=baseline,
+        write_baseline=write_baseline, new_only=new_only, base=base, verbose=verbose)))
 
 
-def resolve_format(name: str) -> str:
-    """``auto``: GitHub annotations inside GitHub Actions, text elsewhere."""
-    if name == "auto":
-        return "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
-    return name
-
-
-def _report_targets(values: list[str] | None) -> list[tuple[str, Path]]:
-    targets = []
-    for value in values or []:
-        name, sep, target = value.partition("=")
-        if not sep or not name or not target:
-            raise UsageError(f"--report takes FORMAT=PATH, got {value!r}")
-        targets.append((name, Path(target)))
-    return targets
-
-
-def _write_report(reporter: Reporter, result: LintResult, target: Path,
-                  options: ReportOptions) -> None:
-    try:
-        with target.open("w", encoding="utf-8") as stream:
-            reporter(result, stream, options)
-    except OSError as exc:
-        raise UsageError(f"cannot write {target}: {exc.strerror or exc}") from exc
-
-
-def _new_since(linter: Linter, inputs: Inputs, revision: str) -> LintResult:
-    """The findings of ``inputs`` that the same paths did not have at ``revision``."""
-    from istiolint.diffing.compare import Differ  # noqa: PLC0415 (deepdiff: see diff_command)
-
-    differ = Differ(linter, inputs.paths, use_git=inputs.use_git)
-    result = linter.lint(inputs)
-    known = fingerprint_set(differ.findings_at(revision))
-    shown = new_findings(result.findings, known)
-    return replace(result, findings=shown, not_shown=len(result.findings) - len(shown))
+def _given(values: list[str] | None) -> tuple[str, ...] | None:
+    return None if values is None else tuple(values)
 
 
 def _linter(config: Path | None, isolated: bool, root_namespace: str | None) -> Linter:
@@ -290,7 +198,7 @@ def _linter(config: Path | None, isolated: bool, root_namespace: str | None) -> 
 
 def _pairs(values: list[str] | None, flag: str) -> dict[str, str]:
     out = {}
-    for value in _split(values) or []:
+    for value in split_values(values) or []:
         key, sep, item = value.partition("=")
         if not sep or not key:
             raise UsageError(f"{flag} takes KEY=VALUE, got {value!r}")
@@ -592,26 +500,21 @@ def show_rule(
     typer.echo(render_rule_markdown(doc))
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run istiolint with ``argv`` (default: ``sys.argv[1:]``) and return the exit code."""
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the full command line with ``argv`` (default: ``sys.argv[1:]``); the program's
+    entry point is :func:`istiolint.entry.main`."""
     args = list(sys.argv[1:] if argv is None else argv)
     command = typer.main.get_command(app)
-    try:
-        command.main(args=args, prog_name="istiolint", standalone_mode=True)
-    except SystemExit as exc:  # click exits with 2 for bad flags, typer.Exit(code) for results
-        return exc.code if isinstance(exc.code, int) else (EXIT_OK if exc.code is None else 1)
-    except UsageError as exc:
-        typer.echo(f"istiolint: error: {exc}", err=True)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        return 130
-    except Exception as exc:
-        if "--verbose" in args or "-v" in args:
-            traceback.print_exc()
-        typer.echo(f"istiolint: internal error: {type(exc).__name__}: {exc} "
-                   "(run with --verbose for details; please report it)", err=True)
-        return EXIT_INTERNAL
-    return EXIT_OK
+
+    def invoke() -> int:
+        try:
+            command.main(args=args, prog_name="istiolint", standalone_mode=True)
+        except SystemExit as exc:  # click exits with 2 for bad flags, typer.Exit(code) else
+            return exc.code if isinstance(exc.code, int) else \
+                (EXIT_OK if exc.code is None else 1)
+        return EXIT_OK
+
+    return guarded(invoke, args)
 
 
 def run() -> None:

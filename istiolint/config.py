@@ -9,8 +9,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
 from istiolint.documents import load_one
 from istiolint.errors import UsageError
 from istiolint.rules import Severity
@@ -86,6 +84,8 @@ def read_config_file(path: Path) -> dict[str, Any]:
 
 def validate_config(data: Mapping[str, Any], origin: str) -> None:
     schema = json.loads(_SCHEMA_PATH.read_text(encoding="utf-8"))
+    import jsonschema  # noqa: PLC0415 (only when there is a config file)
+
     validator = jsonschema.Draft7Validator(schema)
     problems = []
     for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):

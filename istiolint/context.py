@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Protocol, TypeVar
 
 from istiolint.config import Settings
 from istiolint.model.mesh import MeshModel
@@ -13,12 +14,31 @@ from istiolint.schemas import SchemaStore
 from istiolint.sources import SourceFile
 
 
+class _HasResource(Protocol):
+    @property
+    def resource(self) -> Resource: ...
+
+
+Located = TypeVar("Located", bound=_HasResource)
+
+
 @dataclass(frozen=True)
 class CheckContext:
+    """``focus``: the files whose findings are reported, when that is not all of them (the
+    pre-commit hook reports on the changed files and loads the rest as context). A check may
+    skip the work whose findings would land elsewhere; the engine drops those anyway."""
+
     sources: Sequence[SourceFile]
     resources: Sequence[Resource]
     settings: Settings
     schemas: SchemaStore
+    focus: frozenset[str] | None = None
+
+    def focused(self, items: Iterable[Located]) -> Iterator[Located]:
+        """The items (policies) whose own findings would be reported."""
+        focus = self.focus
+        return iter(items) if focus is None else \
+            (item for item in items if item.resource.source.path in focus)
 
     def of_kind(self, group: str, kind: str) -> list[Resource]:
         return [r for r in self.resources if r.kind == kind and r.group == group]

@@ -158,12 +158,20 @@ class Linter:
         self.progress: Callable[[int, int], None] | None = None
         self._identified: tuple[object, list[tuple[tuple[str, str] | None, bytes | None]]] \
             | None = None
+        self._shown: dict[Path, str] = {}
         self.schemas = SchemaStore(settings.istio_version)
         self._istio_kinds = frozenset(kind for _, kind in self.schemas.kinds)
         # workloads, Services and Namespaces are read only when something uses the mesh model
         self.with_model = any(getattr(loaded.check, "needs_model", False)
                               for loaded in registry.checks
                               if any(d.code in self.selection.enabled for d in loaded.check.rules))
+
+    def shown(self, path: Path) -> str:
+        """How findings show ``path`` (asked several times per file and run)."""
+        shown = self._shown.get(path)
+        if shown is None:
+            shown = self._shown[path] = display_path(path, self.cwd)
+        return shown
 
     def reading(self, tree: Tree) -> Linter:
         """The same linter reading ``tree`` (another side of a diff) instead of the file
@@ -190,11 +198,13 @@ class Linter:
         reported = discover(named, self.cwd, exclude, tree=files_from)
         context = discover([p for p in inputs.context if p != STDIN], self.cwd, exclude,
                            tree=files_from) if inputs.context else None
-        report_paths = {display_path(p, self.cwd) for p in reported.files}
+        report_paths = {self.shown(p) for p in reported.files}
         files = list(reported.files)
         if context is not None:
             listed = set(reported.files)
-            files += [p for p in context.files if p not in listed]
+            # one order whichever files are reported, so that what a rule finds about a file
+            # does not depend on it (e.g. which of two merged policies is the later one)
+            files = sorted([*files, *(p for p in context.files if p not in listed)])
         if STDIN in inputs.paths:
             report_paths.add(inputs.stdin_filename)
         return Discovered(files, report_paths,
@@ -235,19 +245,22 @@ class Linter:
         if isinstance(cached, tuple) and len(cached) == 2 and cached[0] == run_key and \
                 isinstance(cached[1], LintResult):
             return cached[1]
-        remembered = cache.load(f"files-{config}")
+        remembered = cache.load_files(config)
         if self.reuse is None:
-            self.reuse = remembered if isinstance(remembered, dict) else {}
+            self.reuse = dict(remembered)
         result = self.run(inputs, discovered=found).result
-        cache.store(f"files-{config}", {key: self.reuse[key] for key in keys
-                                        if key is not None and key in self.reuse})
+        cache.store_files(config, {key: self.reuse[key] for key in keys
+                                   if key is not None and key in self.reuse}, remembered)
         cache.store(f"run-{shape}", (run_key, result))
+        cache.prune()
         return result
 
     def run(self, inputs: Inputs, *, discovered: Discovered | None = None) -> Run:
         """Lint, keeping what was loaded (the diff compares two runs)."""
         tree = self.load(inputs, discovered=discovered)
-        context = CheckContext(tree.sources, tree.resources, self.settings, self.schemas)
+        loaded = {source.path for source in tree.sources}
+        focus = frozenset(tree.report_paths) if not loaded <= tree.report_paths else None
+        context = CheckContext(tree.sources, tree.resources, self.settings, self.schemas, focus)
         detections = self._without_redundant([*tree.detections, *self._detect(context)])
         findings = self._decorate(detections, tree.sources, tree.resources)
         findings = [f for f in findings if f.path in tree.report_paths]
@@ -269,7 +282,7 @@ class Linter:
                        tree: Tree) -> list[FileResult]:
         if self.reuse is None:
             def process(path: Path) -> FileResult:
-                return self._checked(read_source(path, display_path(path, self.cwd), self.wants,
+                return self._checked(read_source(path, self.shown(path), self.wants,
                                                  tree), local_checks)
 
             return run_split(process, files, self.jobs_for(files),
@@ -317,7 +330,7 @@ class Linter:
                                              progress=self._progress_of(len(pending))),
                           strict=True))
         return [memory[key] if key is not None else
-                self._checked(read_source(path, display_path(path, self.cwd), self.wants, tree),
+                self._checked(read_source(path, self.shown(path), self.wants, tree),
                               local_checks)
                 for path, key in zip(files, keys, strict=True)]
 
@@ -331,7 +344,7 @@ class Linter:
         tree.prefetch(path for path in files if tree.known_blob_id(path) is None)
         found: list[tuple[tuple[str, str] | None, bytes | None]] = []
         for path in files:
-            shown, known = display_path(path, self.cwd), tree.known_blob_id(path)
+            shown, known = self.shown(path), tree.known_blob_id(path)
             if known is not None:
                 found.append(((shown, known), None))
                 continue
@@ -369,7 +382,9 @@ class Linter:
     def _detect(self, context: CheckContext) -> list[tuple[Detection, tuple[str, ...]]]:
         """Run the checks that read the whole tree, spread over processes for large trees."""
         checks = [c for c in self._enabled_checks() if not getattr(c.check, "per_source", False)]
-        jobs = min(self.jobs_for(context.sources), len(checks))
+        # a focused run (the pre-commit hook) has too little to do to pay for forking
+        jobs = 1 if context.focus is not None else min(self.jobs_for(context.sources),
+                                                        len(checks))
         if jobs > 1 and any(getattr(c.check, "needs_model", False) for c in checks):
             _ = context.model  # built once, before forking, and inherited by every worker
         enabled = self.selection.enabled

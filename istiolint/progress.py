@@ -7,9 +7,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
 MIN_FILES = 400  # fewer files finish before a bar would help
 
 
@@ -20,6 +17,15 @@ def file_progress(stream: TextIO | None = None) -> Iterator[Callable[[int, int],
     if not stream.isatty():
         yield None
         return
+    from rich.console import Console  # noqa: PLC0415 (only on a terminal)
+    from rich.progress import (  # noqa: PLC0415
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     console = Console(file=stream, stderr=stream is sys.stderr)
     with Progress(TextColumn("istiolint: reading files"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=console, transient=True) as bar:

@@ -31,7 +31,10 @@ from istiolint.cache import cache_dir
 
 _PACKAGE = Path(__file__).resolve().parent
 _SAFE_BUILTINS = frozenset({"set", "frozenset", "slice", "complex", "bytearray", "range"})
-FORMAT = 1
+FORMAT = 2
+SHARDS = 16  # file results are spread over this many files: an edit rewrites one or two
+KEEP_CONFIGS = 4  # file results of this many configurations (select, Istio release...) stay
+KEEP_RUNS = 16
 
 
 class _OwnTypesOnly(pickle.Unpickler):
@@ -90,6 +93,43 @@ class ResultCache:
         except Exception:  # missing, truncated, tampered or from another version: a miss
             return None
 
+    def load_files(self, config: str) -> dict[tuple[str, str], Any]:
+        """Every file result remembered under ``config``, by (shown path, blob id)."""
+        remembered: dict[tuple[str, str], Any] = {}
+        for shard in range(SHARDS):
+            loaded = self.load(f"files-{config}-{shard:02d}")
+            if isinstance(loaded, dict):
+                remembered.update(loaded)
+        return remembered
+
+    def store_files(self, config: str, results: dict[tuple[str, str], Any],
+                    before: dict[tuple[str, str], Any]) -> None:
+        """Remember ``results``; only shards whose content differs from ``before`` (what
+        :meth:`load_files` gave) are written."""
+        shards: list[dict[tuple[str, str], Any]] = [{} for _ in range(SHARDS)]
+        for key, value in results.items():
+            shards[_shard_of(key[0])][key] = value
+        old: list[set[tuple[str, str]]] = [set() for _ in range(SHARDS)]
+        for key in before:
+            old[_shard_of(key[0])].add(key)
+        for index, entries in enumerate(shards):
+            if set(entries) != old[index]:
+                self.store(f"files-{config}-{index:02d}", entries)
+
+    def prune(self) -> None:
+        """Keep the cache directory from growing with every configuration and input."""
+        self._prune("files-", KEEP_CONFIGS * SHARDS)
+        self._prune("run-", KEEP_RUNS)
+
+    def _prune(self, prefix: str, keep: int) -> None:
+        """Forget all but the ``keep`` most recently written entries starting with ``prefix``."""
+        with contextlib.suppress(OSError):
+            entries = [(entry.stat().st_mtime_ns, entry.path) for entry in
+                       os.scandir(self.directory) if entry.name.startswith(prefix)]
+            for _, path in sorted(entries, reverse=True)[keep:]:
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
+
     def store(self, name: str, value: object) -> None:
         temporary: str | None = None
         try:
@@ -102,3 +142,8 @@ class ResultCache:
             if temporary is not None:
                 with contextlib.suppress(OSError):
                     os.unlink(temporary)
+
+
+def _shard_of(shown_path: str) -> int:
+    digest = hashlib.blake2b(shown_path.encode("utf-8", "surrogateescape"), digest_size=2)
+    return int.from_bytes(digest.digest(), "big") % SHARDS

@@ -10,9 +10,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import jsonschema
+from typing import TYPE_CHECKING, Any
 
 from istiolint.data import data_dir
 from istiolint.errors import UsageError
@@ -21,6 +19,9 @@ try:
     import jsonschema_rs
 except ImportError:  # pragma: no cover - no wheel for this platform: explain every object
     jsonschema_rs = None  # type: ignore[assignment]
+
+if TYPE_CHECKING:
+    import jsonschema
 
 _RELEASE = re.compile(r"^\d+\.\d+\.\d+$")
 
@@ -93,6 +94,8 @@ class SchemaStore:
         if validator is None:
             path = self.root / self.istio_version / group / f"{kind.lower()}_{version}.json"
             schema = json.loads(path.read_text(encoding="utf-8"))
+            import jsonschema  # noqa: PLC0415 (a warm run validates nothing)
+
             validator = jsonschema.Draft4Validator(schema)
             self._validators[key] = validator
         return validator

@@ -68,7 +68,7 @@ def discover(paths: Sequence[str], cwd: Path, exclude: PathMatcher, *,
     result = Discovery()
     seen: set[Path] = set()
     for raw in paths:
-        root = Path(raw) if Path(raw).is_absolute() else cwd / raw
+        root = Path(os.path.normpath(raw if os.path.isabs(raw) else os.path.join(cwd, raw)))
         if tree.is_file(root):
             _add(result, seen, root)
         elif tree.is_dir(root):
@@ -82,8 +82,9 @@ def discover(paths: Sequence[str], cwd: Path, exclude: PathMatcher, *,
                 reason = tree.unsafe_link(candidate, root)
                 if reason:
                     result.skipped.append(Skipped(display_path(candidate, cwd), reason))
-                else:
-                    _add(result, seen, candidate)
+                elif candidate not in seen:  # below a normalised root: normalised
+                    seen.add(candidate)
+                    result.files.append(candidate)
         else:
             raise FileNotFoundError(f"no such file or directory: {raw}")
     result.files = _without_kustomize_patches_and_chart_templates(result, cwd, tree)

@@ -65,17 +65,18 @@ class FileSystemTree:
         listed = _git_files(root) if self.use_git else None
         if listed is not None:
             return sorted(p for p in listed if is_candidate(p.name))
-        found: list[Path] = []
+        found: list[str] = []
         for directory, subdirs, files in os.walk(root, followlinks=False):
-            subdirs[:] = sorted(d for d in subdirs if not d.startswith("."))
-            found.extend(Path(directory) / name for name in files if is_candidate(name))
-        return sorted(found)
+            subdirs[:] = [d for d in subdirs if not d.startswith(".")]
+            found.extend(os.path.join(directory, name) for name in files if is_candidate(name))
+        found.sort(key=_path_order)
+        return [Path(name) for name in found]
 
     def unsafe_link(self, path: Path, root: Path) -> str | None:
         """A symlink loop, or a link that leaves the scanned tree. Only the file itself can be
         a link: neither os.walk (without followlinks) nor git descend into linked
         directories."""
-        if not path.is_symlink():
+        if not os.path.islink(path):
             return None
         try:
             target = path.resolve(strict=True)
@@ -95,6 +96,11 @@ class FileSystemTree:
 
     def prefetch(self, paths: Iterable[Path]) -> None:
         pass
+
+
+def _path_order(name: str) -> list[str]:
+    """Paths sort by their parts, as ``Path`` objects do ("a/b" before "a-b")."""
+    return name.split(os.sep)
 
 
 def _git_files(root: Path) -> list[Path] | None:

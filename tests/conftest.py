@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from istiolint.cli import main
+from istiolint.entry import main
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))  # tests generate trees with generate_tree.py

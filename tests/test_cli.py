@@ -14,6 +14,7 @@ import jsonschema
 import pytest
 
 from istiolint import cli
+from istiolint.check_command import use_color
 
 REPO = Path(__file__).resolve().parents[1]
 FINDINGS_SCHEMA = json.loads((REPO / "docs/schemas/findings-v1.schema.json").read_text())
@@ -258,10 +259,10 @@ def test_no_color_environment_wins(tree: Path, monkeypatch: pytest.MonkeyPatch) 
         def isatty(self) -> bool:
             return True
 
-    assert cli._use_color(cli.Color.auto, Terminal())
+    assert use_color("auto", Terminal())
     monkeypatch.setenv("NO_COLOR", "1")
-    assert not cli._use_color(cli.Color.auto, Terminal())
-    assert cli._use_color(cli.Color.always, Terminal())
+    assert not use_color("auto", Terminal())
+    assert use_color("always", Terminal())
 
 
 def test_document_and_file_suppressions(tree: Path, run_cli: Run) -> None:

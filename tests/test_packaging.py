@@ -41,7 +41,7 @@ def test_wheel_contains_the_data(wheel: Path) -> None:
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
     assert "[istiolint.checks]" in text
-    assert "istiolint = istiolint.cli:run" in text
+    assert "istiolint = istiolint.entry:run" in text
 
 
 def test_installed_wheel_runs_outside_the_checkout(wheel: Path, tmp_path: Path) -> None:

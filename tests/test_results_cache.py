@@ -95,3 +95,25 @@ def test_a_tampered_cache_cannot_run_code(tree: Path, run_cli: Run) -> None:
         path.write_bytes(pickle.dumps(_Exploit()))
     assert run_cli("check", "tree", "--isolated", "--no-git", "-f", "json") == expected
     assert not (tree.parent / "pwned").exists()
+
+
+def test_an_edit_rewrites_only_its_shard(tree: Path, run_cli: Run) -> None:
+    run_cli("check", "tree", "--isolated", "--no-git", "-f", "json")
+    shards = sorted((tree.parent / "cache").rglob("files-*.pickle"))
+    assert len(shards) > 1
+    before = {path: path.stat().st_mtime_ns for path in shards}
+    policy = tree / "mistakes" / "payments-policy.yaml"
+    policy.write_text(policy.read_text() + "# edited\n")
+    run_cli("check", "tree", "--isolated", "--no-git", "-f", "json")
+    rewritten = [path for path in shards if path.stat().st_mtime_ns != before[path]]
+    assert len(rewritten) == 1
+
+
+def test_old_results_are_forgotten(tree: Path, run_cli: Run) -> None:
+    from istiolint import results_cache  # noqa: PLC0415
+
+    for index in range(results_cache.KEEP_RUNS + 3):
+        (tree / f"extra-{index}.yaml").write_text("kind: ConfigMap\n")
+        run_cli("check", f"tree/extra-{index}.yaml", "--isolated", "--no-git")
+    runs = list((tree.parent / "cache").rglob("run-*.pickle"))
+    assert len(runs) == results_cache.KEEP_RUNS

@@ -31,7 +31,7 @@ class BypassCheck:
     rules = builtin_rules(BYPASSABLE_DENY, HOST_WITHOUT_PORT, HOST_PORT_BYPASS)
 
     def run(self, context: CheckContext) -> Iterator[Detection]:
-        for policy in context.model.authorization_policies:
+        for policy in context.focused(context.model.authorization_policies):
             if policy.action not in ("ALLOW", "DENY"):
                 continue
             yield from self._hosts(policy)

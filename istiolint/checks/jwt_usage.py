@@ -106,11 +106,11 @@ class IssuerCheck:
 
     def run(self, context: CheckContext) -> Iterator[Detection]:
         model = context.model
-        for policy in model.authorization_policies:
+        for policy in context.focused(model.authorization_policies):
             if policy.has_target_refs or policy.action == "CUSTOM":
                 continue
             yield from self._policy(model, policy)
-        for authentication in model.request_authentications:
+        for authentication in context.focused(model.request_authentications):
             if not authentication.has_target_refs:
                 yield from self._unenforced(model, authentication)
 

@@ -85,7 +85,7 @@ class NeverMatchingCheck:
                           BAD_PRINCIPAL)
 
     def run(self, context: CheckContext) -> Iterator[Detection]:
-        for policy in context.model.authorization_policies:
+        for policy in context.focused(context.model.authorization_policies):
             resource = policy.resource
             for entry in rule_entries(policy):
                 yield from self._entry(resource, entry.pointer, entry.fields, policy.action)

@@ -196,7 +196,7 @@ class OverlapCheck:
         model = context.model
         evaluator = Evaluator(model)
         reported: set[tuple[int, int]] = set()
-        for policy in model.authorization_policies:
+        for policy in context.focused(model.authorization_policies):
             if policy.action != "ALLOW" or policy.dry_run or policy.has_target_refs:
                 continue
             scope = model.scope_of(policy)

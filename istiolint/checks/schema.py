@@ -7,8 +7,6 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-import jsonschema
-
 from istiolint.context import CheckContext
 from istiolint.positions import join_pointer, pointer_from_path, pointer_to_dotted
 from istiolint.resources import Resource
@@ -16,6 +14,8 @@ from istiolint.rules import Detection, builtin_rules
 from istiolint.schemas import SchemaStore, subtree_has
 
 if TYPE_CHECKING:
+    import jsonschema
+
     from istiolint.cel import CelValidator
 
 UNKNOWN_FIELD, WRONG_TYPE, INVALID_VALUE, MISSING_FIELD = "SC001", "SC002", "SC003", "SC004"

@@ -114,15 +114,16 @@ class ScopeCheck:
         yield from (_duplicate(d) for d in duplicates)
         policies: list[Policy] = [*model.authorization_policies,
                                   *model.request_authentications, *model.peer_authentications]
-        for policy in policies:
+        for policy in context.focused(policies):
             yield from _matches_nothing(facts, policy)
         yield from _undefined_namespaces(model, context.resources)
         yield from _ambiguous_peer_authentications(facts)
         yield from _root_selector_peer_authentications(model)
-        for policy in (*model.authorization_policies, *model.request_authentications):
+        for policy in context.focused((*model.authorization_policies,
+                                       *model.request_authentications)):
             yield from _target_refs(policy)
             yield from _mesh_wide_selector(model, policy)
-        for authorization in model.authorization_policies:
+        for authorization in context.focused(model.authorization_policies):
             yield from _allow_nothing_or_all(authorization, model.root_namespace)
         yield from _merged_request_authentications(facts)
 

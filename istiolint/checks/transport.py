@@ -61,7 +61,7 @@ class TransportCheck:
 
     def run(self, context: CheckContext) -> Iterator[Detection]:
         model = context.model
-        for policy in model.authorization_policies:
+        for policy in context.focused(model.authorization_policies):
             if policy.has_target_refs or policy.dry_run or policy.action not in ("ALLOW", "DENY"):
                 continue
             scope = model.scope_of(policy)

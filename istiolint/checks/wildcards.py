@@ -22,7 +22,7 @@ class WildcardCheck:
 
     def run(self, context: CheckContext) -> Iterator[Detection]:
         root = context.settings.root_namespace
-        for policy in context.model.authorization_policies:
+        for policy in context.focused(context.model.authorization_policies):
             resource = policy.resource
             if policy.action != "ALLOW":
                 continue

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, TextIO
-
-from rich.console import Console
-from rich.text import Text
 
 from istiolint.report import ReportOptions, printable
 from istiolint.rules import Severity
@@ -20,23 +18,37 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
+Segments = list[tuple[str, str]]  # (text, rich style) of one output line
+
+
 def report(result: LintResult, stream: TextIO, options: ReportOptions) -> None:
-    console = Console(file=stream, force_terminal=options.color, no_color=not options.color,
-                      highlight=False, soft_wrap=True, emoji=False)
+    lines = list(_lines(result, options))
+    if not options.color:  # rich (and its import) only for colour
+        stream.writelines("".join(text for text, _ in segments) + "\n" for segments in lines)
+        return
+    from rich.console import Console  # noqa: PLC0415
+    from rich.text import Text  # noqa: PLC0415
+
+    console = Console(file=stream, force_terminal=True, highlight=False, soft_wrap=True,
+                      emoji=False)
+    for segments in lines:
+        console.print(Text.assemble(*segments))
+
+
+def _lines(result: LintResult, options: ReportOptions) -> Iterator[Segments]:
     for finding in result.findings:
-        line = Text()
-        line.append(printable(finding.path), style="bold")
-        line.append(f":{finding.position.line}:{finding.position.column}: ")
-        line.append(finding.code, style="bold")
-        line.append(" ")
-        line.append(str(finding.severity), style=_STYLES[finding.severity])
-        line.append(" " + printable(finding.message))
+        line: Segments = [
+            (printable(finding.path), "bold"),
+            (f":{finding.position.line}:{finding.position.column}: ", ""),
+            (finding.code, "bold"), (" ", ""),
+            (str(finding.severity), _STYLES[finding.severity]),
+            (" " + printable(finding.message), "")]
         if finding.resource is not None:
-            line.append(f" [{printable(str(finding.resource))}]", style="dim")
-        console.print(line)
+            line.append((f" [{printable(str(finding.resource))}]", "dim"))
+        yield line
     if options.verbose:
         for skipped in result.skipped:
-            console.print(Text(f"skipped {printable(skipped.path)}: {skipped.reason}", style="dim"))
+            yield [(f"skipped {printable(skipped.path)}: {skipped.reason}", "dim")]
     counts = {level: sum(1 for f in result.findings if f.severity is level) for level in Severity}
     checked = (f"{_plural(result.files, 'file')}, {_plural(result.documents, 'document')} "
                f"checked against Istio {result.istio_version}")
@@ -49,4 +61,4 @@ def report(result: LintResult, stream: TextIO, options: ReportOptions) -> None:
         style = "bold red" if counts[Severity.ERROR] else "bold yellow"
     else:
         summary, style = f"No problems found ({checked}).", "bold green"
-    console.print(Text(summary, style=style))
+    yield [(summary, style)]

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from istiolint.cli import main
+from istiolint.entry import main
 from istiolint.diffing import witnesses
 
 WORKLOAD = """\

@@ -328,7 +328,7 @@ spec:
 
 def _diff_with_cluster(tmp_path: Path, kubeconfig: str, methods: str,
                        capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
-    from istiolint.cli import main  # noqa: PLC0415 (only these tests need the command line)
+    from istiolint.entry import main  # noqa: PLC0415 (only these tests need the command line)
 
     manifests = tmp_path / "manifests"
     manifests.mkdir()

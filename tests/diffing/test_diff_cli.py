@@ -14,7 +14,7 @@ import jsonschema
 import pytest
 from referencing import Registry, Resource
 
-from istiolint.cli import main
+from istiolint.entry import main
 
 REPO = Path(__file__).resolve().parents[2]
 SEED = REPO / "examples" / "seed"

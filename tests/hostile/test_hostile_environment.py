@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from istiolint.cli import main
+from istiolint.entry import main
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"

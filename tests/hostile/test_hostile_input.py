@@ -35,7 +35,7 @@ from typing import Any
 import pytest
 import yaml
 
-from istiolint.cli import main
+from istiolint.entry import main
 
 REPO = Path(__file__).resolve().parents[2]
 CASES = Path(__file__).resolve().parent / "cases"
@@ -472,7 +472,7 @@ def test_links_out_of_a_git_work_tree_are_not_followed(
 
 _MEASURE = textwrap.dedent("""
     import contextlib, io, json, resource, sys, time
-    from istiolint.cli import main
+    from istiolint.entry import main
 
     def peak_kib():
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

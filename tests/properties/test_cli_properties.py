@@ -35,7 +35,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from referencing import Registry, Resource
 
-from istiolint.cli import main
+from istiolint.entry import main
 
 # celpy raises the recursion limit to 2500 when first used, inside a test: Hypothesis warns
 pytestmark = pytest.mark.filterwarnings(

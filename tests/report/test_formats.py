@@ -28,7 +28,7 @@ import jsonschema
 import pytest
 
 from istiolint import __version__
-from istiolint.cli import main
+from istiolint.entry import main
 from istiolint.engine import LintResult
 from istiolint.findings import Finding
 from istiolint.fingerprints import fingerprints
