@@ -9,6 +9,7 @@ line and column when, and only when, a finding needs it.
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -64,11 +65,10 @@ class _DeferredTyping:
             return PLAIN if implicit[0] else STR
         return SEQ if kind is SequenceNode else MAP
 
-    def descend_resolver(self, parent: Node | None, index: Any) -> None:
-        pass
-
-    def ascend_resolver(self) -> None:
-        pass
+    # called for every node by the composer; builtins cost no Python frame (and are not
+    # bound as methods): any two-argument and any no-argument one ignoring its input will do
+    descend_resolver = staticmethod(operator.is_)
+    ascend_resolver = staticmethod(tuple)
 
 
 try:
@@ -216,6 +216,9 @@ class Document:
 
     def __setstate__(self, state: tuple[int, Any, str]) -> None:
         self.index, self.data, self.text = state
+        self.node = None
+
+    def release_nodes(self) -> None:
         self.node = None
 
     def _root(self) -> Node:

@@ -285,9 +285,17 @@ class Linter:
                 return self._checked(read_source(path, self.shown(path), self.wants,
                                                  tree), local_checks)
 
-            return run_split(process, files, self.jobs_for(files),
-                             progress=self._progress_of(len(files)))
+            jobs = self.jobs_for(files)
+            self._prepare(local_checks, jobs)
+            return run_split(process, files, jobs, progress=self._progress_of(len(files)))
         return self._process_remembered(files, local_checks, tree, self.reuse)
+
+    def _prepare(self, local_checks: Sequence[LoadedCheck], jobs: int) -> None:
+        if jobs > 1:
+            for loaded in local_checks:
+                prepare = getattr(loaded.check, "prepare", None)
+                if callable(prepare):
+                    prepare(self.schemas)
 
     def _progress_of(self, total: int) -> Callable[[int], None] | None:
         report = self.progress
@@ -326,6 +334,7 @@ class Linter:
             return self._checked(parse_source(contents[key], key[0], self.wants), local_checks)
 
         pending = list(todo)
+        self._prepare(local_checks, self.jobs_for(pending))
         memory.update(zip(pending, run_split(process, pending, self.jobs_for(pending),
                                              progress=self._progress_of(len(pending))),
                           strict=True))
@@ -369,14 +378,17 @@ class Linter:
     def _checked(self, source: SourceFile, local_checks: Sequence[LoadedCheck]) -> FileResult:
         resources = list(extract_resources(source))
         result = FileResult(source, resources)
-        if not local_checks:
-            return result
-        context = CheckContext([source], resources, self.settings, self.schemas)
-        enabled = self.selection.enabled
-        for loaded in local_checks:
-            defers_to = tuple(getattr(loaded.check, "defers_to", ()))
-            result.detections.extend((_positioned(d), defers_to)
-                                     for d in loaded.check.run(context) if d.code in enabled)
+        if local_checks:
+            context = CheckContext([source], resources, self.settings, self.schemas)
+            enabled = self.selection.enabled
+            for loaded in local_checks:
+                defers_to = tuple(getattr(loaded.check, "defers_to", ()))
+                result.detections.extend((_positioned(d), defers_to)
+                                         for d in loaded.check.run(context) if d.code in enabled)
+        for document in source.documents:
+            # the node trees are most of the memory; the few documents that later need a
+            # position parse their text again (as documents from workers and the cache do)
+            document.release_nodes()
         return result
 
     def _detect(self, context: CheckContext) -> list[tuple[Detection, tuple[str, ...]]]:

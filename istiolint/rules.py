@@ -137,7 +137,9 @@ class Check(Protocol):
     object and field makes this check's finding redundant (it is then dropped);
     ``needs_model = True`` when it reads the mesh model (workloads, Services, Namespaces); and
     ``per_source = True`` when what it finds in a file depends on that file alone: it then runs
-    once per file, possibly in a worker process, and only its detections are sent back.
+    once per file, possibly in a worker process, and only its detections are sent back. Such a
+    check may define ``prepare(schemas)``, called before the workers start, to build once what
+    it would otherwise build lazily in each of them.
     """
 
     rules: Sequence[RuleDoc]

@@ -126,6 +126,7 @@ class CelValidator:
         self._functions = kubernetes_functions(self._errors)
         self._programs: dict[str, celpy.Runner | str] = {}  # rule -> program, or why not
         self._observed: dict[str, tuple[tuple[str, bool], ...] | None] = {}
+        self._transitions: dict[str, bool] = {}
         # id(schema node) -> whether rules hang below it; schemas outlive the validator
         self._subtree_has_rules: dict[int, bool] = {}
         # (rule, what the rule can observe of the value) -> outcome: rules are pure, and
@@ -193,7 +194,7 @@ class CelValidator:
         whole_key: str | None = None
         for entry in rules:
             rule = entry.get("rule") if isinstance(entry, Mapping) else None
-            if not isinstance(rule, str) or _is_transition_rule(rule):
+            if not isinstance(rule, str) or self._is_transition(rule):
                 continue
             message = entry.get("message")
             message = message.strip() if isinstance(message, str) else ""
@@ -224,6 +225,12 @@ class CelValidator:
             else:
                 text = f"{message or rule.strip()}: {outcome}"
             found.append(CelViolation(pointer, text, rule))
+
+    def _is_transition(self, rule: str) -> bool:
+        known = self._transitions.get(rule)
+        if known is None:
+            known = self._transitions[rule] = _is_transition_rule(rule)
+        return known
 
     def _value_key(self, rule: str, value: Any) -> str | None:
         if rule not in self._observed:
