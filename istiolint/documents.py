@@ -218,6 +218,15 @@ class Document:
         self.index, self.data, self.text = state
         self.node = None
 
+    #: what produced the document when it is not in a file as such (a renderer, a generator)
+    via: str | None = None
+
+    def location(self, pointer: str) -> tuple[str | None, Position]:
+        """Where a finding at ``pointer`` is shown: the path of another file when the value
+        comes from one (a rendered or generated document), else None for this document's own
+        file; and the position there."""
+        return None, self.position(pointer)
+
     def release_nodes(self) -> None:
         self.node = None
 

@@ -139,7 +139,8 @@ class Inputs:
 def _positioned(detection: Detection) -> Detection:
     """Resolve the position while the node tree is at hand (it is not pickled)."""
     if detection.position is None and detection.resource is not None:
-        return replace(detection, position=detection.resource.position(detection.pointer))
+        where = detection.resource.location(detection.pointer)
+        return replace(detection, position=where.position, path=where.path)
     return detection
 
 
@@ -442,13 +443,18 @@ class Linter:
 
     def finding(self, detection: Detection) -> Finding:
         doc = self.registry.rules[detection.code]
+        via = None
         if detection.resource is not None:
             resource = detection.resource
-            position = detection.position or resource.position(detection.pointer)
-            path, ref, pointer = resource.source.path, resource.ref, detection.pointer
+            if detection.position is not None:
+                position, path = detection.position, detection.path or resource.source.path
+            else:
+                where = resource.location(detection.pointer)
+                path, position = where.path, where.position
+            ref, pointer, via = resource.ref, detection.pointer, resource.via
         else:
             position = detection.position or FILE_START
             path = detection.source.path if detection.source else "<unknown>"
             ref, pointer = None, None
         return Finding(doc.code, doc.name, self.selection.severity(doc.code),
-                       doc.render(detection.args), path, position, pointer, ref)
+                       doc.render(detection.args), path, position, pointer, ref, via)

@@ -19,6 +19,7 @@ class Finding:
     position: Position
     pointer: str | None = None
     resource: ResourceRef | None = None
+    via: str | None = None  # what rendered or generated the object (kustomize, an APIRule)
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         return (self.path, self.position.line, self.position.column, self.code, self.message)

@@ -13,7 +13,8 @@ from istiolint.findings import Finding
 
 def identity(finding: Finding) -> str:
     where = str(finding.resource) if finding.resource else f"file {finding.path}"
-    return f"{finding.code}|{where}|{finding.pointer or ''}"
+    via = f"|via {finding.via}" if finding.via else ""  # one finding per overlay rendering it
+    return f"{finding.code}|{where}|{finding.pointer or ''}{via}"
 
 
 def fingerprints(findings: Sequence[Finding]) -> list[str]:

@@ -33,6 +33,12 @@ class ResourceRef:
                 "namespace": self.namespace, "name": self.name}
 
 
+@dataclass(frozen=True)
+class Location:
+    path: str
+    position: Position
+
+
 class Resource:
     """One object: its data, its identity and where it sits (a ``kind: List`` item has a base)."""
 
@@ -74,7 +80,19 @@ class Resource:
         return annotations if isinstance(annotations, Mapping) else {}
 
     def position(self, pointer: str = "") -> Position:
+        """Where ``pointer`` is in this object's document (see :meth:`location`)."""
         return self.document.position(self.base + pointer)
+
+    def location(self, pointer: str = "") -> Location:
+        """Where a finding at ``pointer`` is shown: for a rendered or generated object, in the
+        file that the value comes from."""
+        path, position = self.document.location(self.base + pointer)
+        return Location(path or self.source.path, position)
+
+    @property
+    def via(self) -> str | None:
+        """What rendered or generated this object (None: it is written in its file)."""
+        return self.document.via
 
     def is_istio(self) -> bool:
         return self.group.endswith(ISTIO_GROUP_SUFFIX)

@@ -127,6 +127,7 @@ class Detection:
     args: Mapping[str, object] = field(default_factory=dict)
     source: SourceFile | None = None
     position: Position | None = None
+    path: str | None = None  # with ``position``: a file other than the resource's own
 
 
 @runtime_checkable

@@ -91,8 +91,9 @@ def policy_json(verdict: Verdict) -> dict[str, Any] | None:
     if policy is None:
         return None
     resource = policy.resource
+    where = resource.location()
     return {"kind": resource.kind, "namespace": policy.namespace, "name": policy.name,
-            "path": resource.source.path, "line": resource.position().line}
+            "path": where.path, "line": where.position.line}
 
 
 def result_json(result: Result) -> dict[str, Any]:

@@ -35,8 +35,8 @@ class RuleRef:
     @property
     def label(self) -> str:
         resource = self.policy.resource
-        line = resource.position(join_pointer("/spec/rules", self.index)).line
-        return f"{self.policy.key} rule {self.index} ({resource.source.path}:{line})"
+        where = resource.location(join_pointer("/spec/rules", self.index))
+        return f"{self.policy.key} rule {self.index} ({where.path}:{where.position.line})"
 
 
 def covers(general: str, specific: str, *, ignore_case: bool = False) -> bool:

@@ -206,7 +206,7 @@ def _duplicate(duplicate: _Duplicate) -> Detection:
     return Detection(DUPLICATE_OBJECT, resource, "/metadata/name", {
         "kind": resource.kind, "object": first.ref.name if first.ref.namespace is None
         else f"{first.ref.namespace}/{first.ref.name}",
-        "path": first.source.path, "line": first.position().line})
+        "path": first.location().path, "line": first.location().position.line})
 
 
 # SP001

@@ -32,7 +32,8 @@ def _value(value: Any) -> str:
 def _where(resource: Resource | None) -> dict[str, Any] | None:
     if resource is None:
         return None
-    return {"path": resource.source.path, "line": resource.position().line,
+    where = resource.location()
+    return {"path": where.path, "line": where.position.line,
             "apiVersion": resource.ref.api_version}
 
 
@@ -181,7 +182,8 @@ def write_text(result: DiffResult, stream: TextIO) -> None:
         out(f"Objects ({len(result.objects)} changed)")
         for change in result.objects:
             resource = change.after or change.before
-            where = f"  ({resource.source.path}:{resource.position().line})" if resource else ""
+            found = resource.location() if resource else None
+            where = f"  ({found.path}:{found.position.line})" if found else ""
             renamed = f" (was {change.renamed_from.name})" if change.renamed_from else ""
             out(f"  {change.change:<9} {change.key}{renamed}{where}")
             for field in change.fields:

@@ -30,6 +30,7 @@ def finding_json(finding: Finding) -> dict[str, Any]:
         "end_column": position.end_column,
         "pointer": finding.pointer,
         "resource": finding.resource.as_json() if finding.resource else None,
+        **({"via": finding.via} if finding.via else {}),
     }
 
 

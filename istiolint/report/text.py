@@ -45,6 +45,8 @@ def _lines(result: LintResult, options: ReportOptions) -> Iterator[Segments]:
             (" " + printable(finding.message), "")]
         if finding.resource is not None:
             line.append((f" [{printable(str(finding.resource))}]", "dim"))
+        if finding.via is not None:
+            line.append((f" (via {printable(finding.via)})", "dim"))
         yield line
     if options.verbose:
         for skipped in result.skipped:
