@@ -57,6 +57,9 @@ class CheckOptions:
     new_only: bool = False
     base: str | None = None
     verbose: bool = False
+    render: str | None = None
+    allow_remote_bases: bool = False
+    allow_kustomize_plugins: bool = False
 
 
 def split_values(values: tuple[str, ...] | list[str] | None) -> list[str] | None:
@@ -93,6 +96,7 @@ def run_check(options: CheckOptions) -> int:
     )
     from istiolint.engine import Inputs, Linter  # noqa: PLC0415
     from istiolint.progress import file_progress  # noqa: PLC0415
+    from istiolint.render.build import BuildOptions  # noqa: PLC0415
     from istiolint.report import ReportOptions, get_reporter  # noqa: PLC0415
     from istiolint.rules import Severity, load_registry  # noqa: PLC0415
 
@@ -120,6 +124,7 @@ def run_check(options: CheckOptions) -> int:
         root_namespace=options.root_namespace,
         fail_level=Severity.parse(options.fail_level) if options.fail_level else None,
         inline_suppressions=False if options.no_inline_suppressions else None,
+        render=_render_choice(options.render),
     )
     reporter = get_reporter(resolve_format(options.output_format))
     extra_reports = [(get_reporter(resolve_format(name)), target)
@@ -127,6 +132,8 @@ def run_check(options: CheckOptions) -> int:
     registry = load_registry(settings.plugins)
     linter = Linter(registry, settings, Path.cwd())
     linter.jobs = options.jobs
+    linter.build_options = BuildOptions(allow_remote=options.allow_remote_bases,
+                                        allow_plugins=options.allow_kustomize_plugins)
     linter.use_cache = True  # off with --no-cache (ISTIOLINT_NO_CACHE), see cache_dir()
     stdin = sys.stdin.buffer.read() if "-" in settings.paths else None
     inputs = Inputs(settings.paths, context=options.context, stdin=stdin,
@@ -157,6 +164,15 @@ def run_check(options: CheckOptions) -> int:
                  replace(report_options, color=use_color(options.color, sys.stdout)))
     failing = any(f.severity >= settings.fail_level for f in result.findings)
     return EXIT_FINDINGS if failing and not options.exit_zero else EXIT_OK
+
+
+RENDERERS = ("none", "kustomize")
+
+
+def _render_choice(value: str | None) -> str | None:
+    if value is not None and value not in RENDERERS:
+        raise UsageError(f"--render takes {' or '.join(RENDERERS)}, got {value!r}")
+    return value
 
 
 def _report_targets(values: tuple[str, ...]) -> list[tuple[str, Path]]:

@@ -172,6 +172,18 @@ def check(
         help="The git revision --new-only compares with (e.g. origin/main).")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v",
                                           help="Show skipped files and tracebacks.")] = False,
+    render: Annotated[str | None, typer.Option(
+        "--render", metavar="none|kustomize",
+        help="kustomize: lint what every overlay builds (kustomize build or kubectl kustomize), "
+             "reporting in the bases and patches; also the config's 'render'.")] = None,
+    allow_remote_bases: Annotated[bool, typer.Option(
+        "--allow-remote-bases",
+        help="Let kustomize fetch remote bases and resources (never allowed by the config "
+             "file, which a pull request can change).")] = False,
+    allow_kustomize_plugins: Annotated[bool, typer.Option(
+        "--allow-kustomize-plugins",
+        help="Let kustomize run plugins, KRM functions and helm (never allowed by the config "
+             "file).")] = False,
 ) -> None:
     """Lint manifest files and directories."""
     raise typer.Exit(run_check(CheckOptions(
@@ -184,7 +196,9 @@ def check(
         stdin_filename=stdin_filename, context=tuple(context or ()), no_git=no_git,
         no_inline_suppressions=no_inline_suppressions, no_cache=no_cache, color=color.value,
         jobs=jobs, report=tuple(report or ()), baseline=baseline,
-        write_baseline=write_baseline, new_only=new_only, base=base, verbose=verbose)))
+        write_baseline=write_baseline, new_only=new_only, base=base, verbose=verbose,
+        render=render, allow_remote_bases=allow_remote_bases,
+        allow_kustomize_plugins=allow_kustomize_plugins)))
 
 
 def _given(values: list[str] | None) -> tuple[str, ...] | None:

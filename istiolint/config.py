@@ -35,6 +35,7 @@ class Settings:
     fail_level: Severity = Severity.ERROR
     inline_suppressions: bool = True
     plugins: tuple[str, ...] = ()
+    render: str = "none"  # or "kustomize": lint what each overlay builds
     config_file: Path | None = None
 
     @property

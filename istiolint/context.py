@@ -35,10 +35,12 @@ class CheckContext:
     focus: frozenset[str] | None = None
 
     def focused(self, items: Iterable[Located]) -> Iterator[Located]:
-        """The items (policies) whose own findings would be reported."""
+        """The items (policies) whose own findings may be reported (a rendered or generated
+        object's findings land in the files its values come from: it is always kept)."""
         focus = self.focus
         return iter(items) if focus is None else \
-            (item for item in items if item.resource.source.path in focus)
+            (item for item in items if item.resource.source.path in focus
+             or item.resource.via is not None)
 
     def of_kind(self, group: str, kind: str) -> list[Resource]:
         return [r for r in self.resources if r.kind == kind and r.group == group]

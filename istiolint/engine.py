@@ -14,12 +14,17 @@ from pathlib import Path
 
 from istiolint.config import Settings
 from istiolint.context import CheckContext
+from istiolint.directives import Directive, scan_directives
 from istiolint.documents import Projection
 from istiolint.findings import Finding
 from istiolint.globs import PathMatcher
 from istiolint.model.kube import MODEL_PROJECTIONS
 from istiolint.parallel import run_split
 from istiolint.positions import FILE_START
+from istiolint.render.build import BuildOptions
+from istiolint.render.kustomize import RenderPlan
+from istiolint.render.kustomize import plan as render_plan
+from istiolint.render.kustomize import render as render_kustomizations
 from istiolint.resources import Resource, extract_resources
 from istiolint.results_cache import ResultCache, code_fingerprint, key_of
 from istiolint.rules import Detection, LoadedCheck, Registry
@@ -29,6 +34,7 @@ from istiolint.sources import (
     STDIN,
     Skipped,
     SourceFile,
+    decode,
     discover,
     display_path,
     parse_source,
@@ -116,6 +122,7 @@ class Discovered:
     report_paths: set[str]
     skipped: list[Skipped]
     tree: Tree
+    render: RenderPlan | None = None
 
 
 @dataclass(frozen=True)
@@ -134,6 +141,10 @@ class Inputs:
     stdin: bytes | None = None
     stdin_filename: str = "<stdin>"
     use_git: bool = True
+
+
+def named_paths(paths: Sequence[str]) -> list[str]:
+    return [p for p in paths if p != STDIN]
 
 
 def _positioned(detection: Detection) -> Detection:
@@ -155,6 +166,8 @@ class Linter:
         self.reuse: dict[tuple[str, str], FileResult] | None = None
         self.tree: Tree | None = None  # None: the file system
         self.use_cache = False  # results from (and to) the cache directory, in lint()
+        # what --render kustomize may do besides building (opt-ins of the command line only)
+        self.build_options = BuildOptions()
         # told (files in all, files done) as files are processed; for a progress bar
         self.progress: Callable[[int, int], None] | None = None
         self._identified: tuple[object, list[tuple[tuple[str, str] | None, bytes | None]]] \
@@ -208,8 +221,22 @@ class Linter:
             files = sorted([*files, *(p for p in context.files if p not in listed)])
         if STDIN in inputs.paths:
             report_paths.add(inputs.stdin_filename)
+        plan = None
+        if self.settings.render == "kustomize":
+            given = [self._absolute(p) for p in named_paths([*inputs.paths, *inputs.context])]
+            plan = render_plan([*reported.kustomizations,
+                                *(context.kustomizations if context else [])],
+                               [p for p in given if files_from.is_dir(p)], files_from)
+            reported_roots = [self._absolute(p) for p in named_paths(inputs.paths)]
+            report_paths |= {self.shown(p) for p in plan.consumed
+                             if any(p == r or p.is_relative_to(r) for r in reported_roots)}
+            files = [p for p in files if p not in plan.consumed]
         return Discovered(files, report_paths,
-                          reported.skipped + (context.skipped if context else []), files_from)
+                          reported.skipped + (context.skipped if context else []), files_from,
+                          plan)
+
+    def _absolute(self, raw: str) -> Path:
+        return Path(os.path.normpath(os.path.join(self.cwd, raw)))
 
     def load(self, inputs: Inputs, *, run_checks: bool = True,
              discovered: Discovered | None = None) -> LoadedTree:
@@ -222,6 +249,10 @@ class Linter:
             if STDIN in inputs.paths:
                 source = parse_source(inputs.stdin or b"", inputs.stdin_filename, self.wants)
                 results.append(self._checked(source, local_checks))
+            if found.render is not None:
+                results += [self._checked(source, local_checks) for source in
+                            render_kustomizations(found.render, self.wants,
+                                                  self.build_options, self.shown)]
         tree = LoadedTree(skipped=list(found.skipped), report_paths=set(found.report_paths))
         for result in results:
             tree.sources.append(result.source)
@@ -231,7 +262,10 @@ class Linter:
 
     def lint(self, inputs: Inputs) -> LintResult:
         """Lint, reusing the cache directory's results when ``use_cache`` is set."""
-        cache = ResultCache.open() if self.use_cache else None
+        # a build reads more than the files linted (kustomizations, patches), and the binary
+        # may change: rendered runs are not cached
+        rendering = self.settings.render != "none"
+        cache = ResultCache.open() if self.use_cache and not rendering else None
         if cache is None:
             return self.run(inputs).result
         config = key_of([code_fingerprint(), self.schemas.istio_version, self.with_model,
@@ -427,7 +461,8 @@ class Linter:
 
     def _decorate(self, detections: Sequence[Detection], sources: Sequence[SourceFile],
                   resources: Sequence[Resource]) -> list[Finding]:
-        suppressor = Suppressor(self.selection, enabled=self.settings.inline_suppressions)
+        suppressor = Suppressor(self.selection, enabled=self.settings.inline_suppressions,
+                                directives_in=self._directives_reader(sources))
         findings = []
         for detection in detections:
             finding = self.finding(detection)
@@ -440,6 +475,24 @@ class Linter:
             if detection.code in self.selection.enabled:
                 findings.append(self.finding(detection))
         return findings
+
+    def _directives_reader(self, sources: Sequence[SourceFile]
+                           ) -> Callable[[str], Sequence[Directive]]:
+        """The suppression comments of a file by its shown path: a loaded source's, or read
+        from the file (a base or patch that only a rendered object came from)."""
+        known: dict[str, Sequence[Directive]] = {s.path: s.directives for s in sources}
+        tree = self.tree or FileSystemTree()
+
+        def read(shown: str) -> Sequence[Directive]:
+            if shown not in known:
+                try:
+                    text, _ = decode(tree.read_bytes(self.cwd / shown))
+                except OSError:
+                    text = None
+                known[shown] = scan_directives(text)[0] if text else []
+            return known[shown]
+
+        return read
 
     def finding(self, detection: Detection) -> Finding:
         doc = self.registry.rules[detection.code]

@@ -34,6 +34,7 @@ _VALUE_FLAGS = {
     "--output": "output", "-o": "output", "--fail-level": "fail_level",
     "--stdin-filename": "stdin_filename", "--color": "color", "--jobs": "jobs", "-j": "jobs",
     "--baseline": "baseline", "--write-baseline": "write_baseline", "--base": "base",
+    "--render": "render",
 }
 _LIST_FLAGS = {
     "--select": "select", "--extend-select": "extend_select", "--ignore": "ignore",
@@ -44,6 +45,8 @@ _SWITCHES = {
     "--isolated": "isolated", "--exit-zero": "exit_zero", "--no-git": "no_git",
     "--no-inline-suppressions": "no_inline_suppressions", "--no-cache": "no_cache",
     "--new-only": "new_only", "--verbose": "verbose", "-v": "verbose",
+    "--allow-remote-bases": "allow_remote_bases",
+    "--allow-kustomize-plugins": "allow_kustomize_plugins",
 }
 _ENVIRONMENT = {"config": "ISTIOLINT_CONFIG", "output_format": "ISTIOLINT_FORMAT",
                 "jobs": "ISTIOLINT_JOBS"}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,6 +14,9 @@ from istiolint.positions import Position
 from istiolint.trees import KUSTOMIZATION_NAMES, MANIFEST_SUFFIXES, FileSystemTree, Tree
 
 STDIN = "-"
+# documents that may be shown in another file (rendered output mapped back to its sources),
+# given the stream's text and its documents: istiolint.helm.rendered_by_helm
+DocumentOrigins = Callable[[str, list[Document]], list[Document]]
 
 
 @dataclass
@@ -38,6 +41,7 @@ class Skipped:
 class Discovery:
     files: list[Path] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    kustomizations: list[Path] = field(default_factory=list)  # found, and never linted as such
 
 
 def display_path(path: Path, cwd: Path) -> str:
@@ -104,6 +108,7 @@ def _without_kustomize_patches_and_chart_templates(result: Discovery, cwd: Path,
     for path in result.files:
         if path.name in KUSTOMIZATION_NAMES:
             excluded[path] = "kustomization file"
+            result.kustomizations.append(path)
             for patch in _kustomize_patch_files(path, tree):
                 excluded.setdefault(patch, f"patch listed in {display_path(path, cwd)}")
         if path.name.endswith(MANIFEST_SUFFIXES) and path.parent.name == "templates" and \
@@ -144,7 +149,8 @@ def read_source(path: Path, shown_as: str, wants: WantsDocument,
     return parse_source(raw, shown_as, wants)
 
 
-def parse_source(raw: bytes, shown_as: str, wants: WantsDocument) -> SourceFile:
+def parse_source(raw: bytes, shown_as: str, wants: WantsDocument, *,
+                 origins: DocumentOrigins | None = None) -> SourceFile:
     text, problem = decode(raw)
     if text is None:
         source = SourceFile(shown_as)
@@ -152,8 +158,9 @@ def parse_source(raw: bytes, shown_as: str, wants: WantsDocument) -> SourceFile:
                                                       {"reason": "unreadable"}))
         return source
     parsed = parse_stream(text, wants)
+    documents = parsed.documents if origins is None else origins(text, parsed.documents)
     directives, malformed = scan_directives(text)
-    return SourceFile(shown_as, parsed.documents, parsed.problems, parsed.total_documents,
+    return SourceFile(shown_as, documents, parsed.problems, parsed.total_documents,
                       directives, malformed)
 
 

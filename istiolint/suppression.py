@@ -13,7 +13,7 @@ an unknown rule or is malformed is reported as invalid (IL101).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from istiolint.directives import Directive
 from istiolint.findings import Finding
@@ -29,10 +29,14 @@ _ALL = "all"
 
 
 class Suppressor:
-    def __init__(self, selection: RuleSelection, *, enabled: bool) -> None:
+    def __init__(self, selection: RuleSelection, *, enabled: bool,
+                 directives_in: Callable[[str], Sequence[Directive]] | None = None) -> None:
+        """``directives_in(path)``: the suppression comments of a file that findings of
+        rendered objects land in (a base, a patch), which is not a source of its own."""
         self._selection = selection
         self._enabled = enabled
         self._used: set[tuple[int, str]] = set()
+        self._directives_in = directives_in
 
     def _covers(self, selector: str, code: str) -> bool:
         return selector.lower() == _ALL or code in self._selection.match(selector)
@@ -50,7 +54,10 @@ class Suppressor:
         source = resource.source if resource is not None else detection.source
         if source is None:
             return False
-        for directive in source.directives:
+        directives: Sequence[Directive] = source.directives
+        if finding.path != source.path and self._directives_in is not None:
+            directives = self._directives_in(finding.path)
+        for directive in directives:
             if directive.covers(finding.position.line) and any(
                     self._covers(selector, finding.code) for selector in directive.codes):
                 self._used.add((id(directive), ""))

@@ -1,0 +1,1 @@
+"""Rendering what GitOps tools apply (Kustomize overlays) before linting it."""
