@@ -18,6 +18,7 @@ from istiolint.directives import Directive, scan_directives
 from istiolint.documents import Projection
 from istiolint.findings import Finding
 from istiolint.globs import PathMatcher
+from istiolint.kyma.derive import generated_resources
 from istiolint.model.kube import MODEL_PROJECTIONS
 from istiolint.parallel import run_split
 from istiolint.positions import FILE_START
@@ -203,6 +204,8 @@ class Linter:
             return False
         if kind.endswith(LIST_KIND_SUFFIX) or kind in self._istio_kinds:
             return True
+        if kind == "Service":  # its selector is what an APIRule's policies select
+            return MODEL_PROJECTIONS.get(kind, False)
         return MODEL_PROJECTIONS.get(kind, False) if self.with_model else False
 
     def discover(self, inputs: Inputs) -> Discovered:
@@ -258,7 +261,22 @@ class Linter:
             tree.sources.append(result.source)
             tree.resources.extend(result.resources)
             tree.detections.extend(result.detections)
+        generated = generated_resources(tree.resources)
+        if generated:
+            tree.detections.extend(self._checked_generated(generated, local_checks))
+            tree.resources.extend(generated)
         return tree
+
+    def _checked_generated(self, generated: Sequence[Resource],
+                           local_checks: Sequence[LoadedCheck]
+                           ) -> list[tuple[Detection, tuple[str, ...]]]:
+        """The per-file checks on objects generated from others (an APIRule's policies); the
+        problems of their files were reported with the files."""
+        context = CheckContext([], generated, self.settings, self.schemas)
+        enabled = self.selection.enabled
+        return [(_positioned(d), tuple(getattr(loaded.check, "defers_to", ())))
+                for loaded in local_checks for d in loaded.check.run(context)
+                if d.code in enabled]
 
     def lint(self, inputs: Inputs) -> LintResult:
         """Lint, reusing the cache directory's results when ``use_cache`` is set."""

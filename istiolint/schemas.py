@@ -23,6 +23,7 @@ except ImportError:  # pragma: no cover - no wheel for this platform: explain ev
 if TYPE_CHECKING:
     import jsonschema
 
+CRDS_DIRECTORY = "crds"  # schemas of other projects' CRDs (Kyma's APIRule), for every release
 _RELEASE = re.compile(r"^\d+\.\d+\.\d+$")
 
 
@@ -32,6 +33,11 @@ class KindInfo:
     kind: str
     plural: str
     versions: tuple[str, ...]
+    directory: str = ""  # below the schemas root: the Istio release, or "crds"
+
+    @property
+    def is_istio(self) -> bool:
+        return self.directory != CRDS_DIRECTORY
 
 
 def subtree_has(schema: Any, predicate: Callable[[Mapping[str, Any]], bool],
@@ -66,9 +72,16 @@ class SchemaStore:
         self.istio_version = self.resolve_version(istio_version)
         self.kinds = {
             (entry["group"], entry["kind"]): KindInfo(entry["group"], entry["kind"],
-                                                      entry["plural"], tuple(entry["versions"]))
+                                                      entry["plural"], tuple(entry["versions"]),
+                                                      self.istio_version)
             for entry in index["versions"][self.istio_version]["kinds"]
         }
+        crds = self.root / CRDS_DIRECTORY / "index.json"
+        if crds.is_file():
+            for entry in json.loads(crds.read_text(encoding="utf-8"))["kinds"]:
+                self.kinds[entry["group"], entry["kind"]] = KindInfo(
+                    entry["group"], entry["kind"], entry["plural"], tuple(entry["versions"]),
+                    CRDS_DIRECTORY)
         self.groups = frozenset(group for group, _ in self.kinds)
         self._validators: dict[tuple[str, str, str], jsonschema.Draft4Validator] = {}
         self._gates: dict[tuple[str, str, str], Any] = {}
@@ -92,7 +105,9 @@ class SchemaStore:
         key = (group, kind, version)
         validator = self._validators.get(key)
         if validator is None:
-            path = self.root / self.istio_version / group / f"{kind.lower()}_{version}.json"
+            info = self.kinds.get((group, kind))
+            directory = info.directory if info else self.istio_version
+            path = self.root / directory / group / f"{kind.lower()}_{version}.json"
             schema = json.loads(path.read_text(encoding="utf-8"))
             import jsonschema  # noqa: PLC0415 (a warm run validates nothing)
 

@@ -7,6 +7,12 @@ one JSON Schema per group, kind and API version::
     schemas/<istio-version>/<group>/<kind>_<api-version>.json
     schemas/index.json
 
+and, the same way, the CRDs of other projects whose objects generate Istio policy (Kyma's
+APIRule), which do not depend on the Istio release::
+
+    schemas/crds/<group>/<kind>_<api-version>.json
+    schemas/crds/index.json
+
 Each schema is the CRD's ``openAPIV3Schema`` turned into plain JSON Schema the way the Kubernetes
 API server reads it:
 
@@ -19,7 +25,7 @@ API server reads it:
 * ``description`` texts are dropped (they are documentation, not constraints);
 * ``x-kubernetes-validations`` (CEL rules) are kept as they are, for istiolint's CEL evaluator.
 
-Usage: ``python scripts/generate_schemas.py [--upstream DIR] [--out DIR] [--check]``.
+Usage: ``python scripts/generate_schemas.py [--upstream DIR] [--crds FILE...] [--out DIR] [--check]``.
 ``--check`` writes nothing and exits 1 when the committed schemas differ from a fresh generation.
 """
 
@@ -36,6 +42,8 @@ import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_UPSTREAM = REPO_ROOT.parent / "shared" / "upstream" / "istio"
+DEFAULT_CRDS = (REPO_ROOT.parent / "shared" / "upstream" / "kyma-api-gateway" /
+                "gateway.kyma-project.io_apirules.yaml",)
 DEFAULT_OUT = REPO_ROOT / "schemas"
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -84,7 +92,34 @@ def _dump(document: Any) -> str:
     return json.dumps(document, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def generate(upstream: Path) -> dict[str, str]:
+def _crd_schemas(crds: list[Any], directory: str, project: str
+                 ) -> tuple[dict[str, str], list[dict[str, Any]]]:
+    files: dict[str, str] = {}
+    kinds: list[dict[str, Any]] = []
+    for crd in crds:
+        spec = crd["spec"]
+        group, kind = spec["group"], spec["names"]["kind"]
+        served = []
+        for version in spec["versions"]:
+            if not version.get("served", True):
+                continue
+            served.append(version["name"])
+            schema = convert(version["schema"]["openAPIV3Schema"], root=True)
+            schema["$schema"] = "http://json-schema.org/draft-04/schema#"
+            schema["title"] = f"{kind} {group}/{version['name']} ({project})"
+            files[f"{directory}/{group}/{kind.lower()}_{version['name']}.json"] = _dump(schema)
+        kinds.append({"group": group, "kind": kind, "plural": spec["names"]["plural"],
+                      "scope": spec.get("scope", "Namespaced"), "versions": served})
+    kinds.sort(key=lambda entry: (entry["group"], entry["kind"]))
+    return files, kinds
+
+
+def _load_crds(path: Path) -> list[Any]:
+    with path.open("rb") as stream:
+        return [doc for doc in yaml.load_all(stream, Loader=LOADER) if doc]
+
+
+def generate(upstream: Path, crd_files: tuple[Path, ...] = ()) -> dict[str, str]:
     """Map each output path (relative to the schemas directory) to its file content."""
     files: dict[str, str] = {}
     index: dict[str, Any] = {
@@ -93,27 +128,20 @@ def generate(upstream: Path) -> dict[str, str]:
     }
     for crd_file in sorted(upstream.glob("*/crd-all.gen.yaml")):
         istio_version = crd_file.parent.name
-        kinds: list[dict[str, Any]] = []
-        with crd_file.open("rb") as stream:
-            crds = [doc for doc in yaml.load_all(stream, Loader=LOADER) if doc]
-        for crd in crds:
-            spec = crd["spec"]
-            group, kind = spec["group"], spec["names"]["kind"]
-            served = []
-            for version in spec["versions"]:
-                if not version.get("served", True):
-                    continue
-                served.append(version["name"])
-                schema = convert(version["schema"]["openAPIV3Schema"], root=True)
-                schema["$schema"] = "http://json-schema.org/draft-04/schema#"
-                schema["title"] = f"{kind} {group}/{version['name']} (Istio {istio_version})"
-                name = f"{istio_version}/{group}/{kind.lower()}_{version['name']}.json"
-                files[name] = _dump(schema)
-            kinds.append({"group": group, "kind": kind, "plural": spec["names"]["plural"],
-                          "scope": spec.get("scope", "Namespaced"), "versions": served})
-        kinds.sort(key=lambda entry: (entry["group"], entry["kind"]))
+        schemas, kinds = _crd_schemas(_load_crds(crd_file), istio_version,
+                                      f"Istio {istio_version}")
+        files.update(schemas)
         index["versions"][istio_version] = {"kinds": kinds}
     files["index.json"] = _dump(index)
+    if crd_files:
+        every_kind: list[dict[str, Any]] = []
+        for crd_file in crd_files:
+            schemas, kinds = _crd_schemas(_load_crds(crd_file), "crds", crd_file.name)
+            files.update(schemas)
+            every_kind += kinds
+        files["crds/index.json"] = _dump({
+            "generatedFrom": [path.name for path in crd_files],
+            "kinds": sorted(every_kind, key=lambda entry: (entry["group"], entry["kind"]))})
     return files
 
 
@@ -132,13 +160,19 @@ def _stale(out: Path, files: Mapping[str, str]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--upstream", type=Path, default=DEFAULT_UPSTREAM)
+    parser.add_argument("--crds", type=Path, nargs="*", default=list(DEFAULT_CRDS),
+                        help="CRD files of other projects (default: Kyma's APIRule)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--check", action="store_true", help="only report stale schemas")
     args = parser.parse_args(argv)
     if not args.upstream.is_dir():
         print(f"error: no Istio CRDs at {args.upstream}", file=sys.stderr)
         return 2
-    files = generate(args.upstream)
+    missing = [path for path in args.crds if not path.is_file()]
+    if missing:
+        print(f"error: no CRD file at {missing[0]}", file=sys.stderr)
+        return 2
+    files = generate(args.upstream, tuple(args.crds))
     if args.check:
         problems = _stale(args.out, files)
         for problem in problems:

@@ -99,20 +99,23 @@ class SchemaCheck:
         store = context.schemas
         cel, list_types = self._cel_for(store), self._list_types
         for resource in context.resources:
-            if not resource.is_istio():
+            if not resource.is_istio() and resource.group not in store.groups:
                 continue
             info = store.kinds.get((resource.group, resource.kind))
             if info is None:
                 if resource.group in store.groups:
                     known = store.kinds_in_group(resource.group)
+                    release = f" (Istio {store.istio_version})" if resource.is_istio() else ""
                     yield Detection(UNKNOWN_KIND, resource, "/kind", {
                         "problem": f'kind "{resource.kind}" does not exist in API group '
-                                   f'{resource.group} (Istio {store.istio_version})'
+                                   f"{resource.group}{release}"
                                    + _hint(did_you_mean(resource.kind, known))})
                 continue
             if resource.version not in info.versions:
+                server = f"Istio {store.istio_version}" if info.is_istio else \
+                    f"The {resource.kind} CRD"
                 yield Detection(UNKNOWN_KIND, resource, "/apiVersion", {
-                    "problem": f"Istio {store.istio_version} does not serve "
+                    "problem": f"{server} does not serve "
                                f"{resource.ref.api_version} for {resource.kind}; served versions: "
                                + ", ".join(f"{info.group}/{v}" for v in info.versions)})
                 continue
