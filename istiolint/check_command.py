@@ -60,6 +60,7 @@ class CheckOptions:
     render: str | None = None
     allow_remote_bases: bool = False
     allow_kustomize_plugins: bool = False
+    helm_chart: tuple[str, ...] = ()
 
 
 def split_values(values: tuple[str, ...] | list[str] | None) -> list[str] | None:
@@ -124,7 +125,7 @@ def run_check(options: CheckOptions) -> int:
         root_namespace=options.root_namespace,
         fail_level=Severity.parse(options.fail_level) if options.fail_level else None,
         inline_suppressions=False if options.no_inline_suppressions else None,
-        render=_render_choice(options.render),
+        render=render_choice(options.render),
     )
     reporter = get_reporter(resolve_format(options.output_format))
     extra_reports = [(get_reporter(resolve_format(name)), target)
@@ -132,6 +133,7 @@ def run_check(options: CheckOptions) -> int:
     registry = load_registry(settings.plugins)
     linter = Linter(registry, settings, Path.cwd())
     linter.jobs = options.jobs
+    linter.helm_chart_dirs = tuple(Path(directory) for directory in options.helm_chart)
     linter.build_options = BuildOptions(allow_remote=options.allow_remote_bases,
                                         allow_plugins=options.allow_kustomize_plugins)
     linter.use_cache = True  # off with --no-cache (ISTIOLINT_NO_CACHE), see cache_dir()
@@ -169,7 +171,7 @@ def run_check(options: CheckOptions) -> int:
 RENDERERS = ("none", "kustomize")
 
 
-def _render_choice(value: str | None) -> str | None:
+def render_choice(value: str | None) -> str | None:
     if value is not None and value not in RENDERERS:
         raise UsageError(f"--render takes {' or '.join(RENDERERS)}, got {value!r}")
     return value

@@ -22,6 +22,7 @@ from istiolint.check_command import (
     EXIT_FINDINGS,
     EXIT_OK,
     CheckOptions,
+    render_choice,
     run_check,
     split_values,
 )
@@ -29,6 +30,7 @@ from istiolint.config import Settings, apply_overrides, load_settings
 from istiolint.engine import Linter
 from istiolint.entry import guarded
 from istiolint.errors import UsageError
+from istiolint.render.build import BuildOptions
 from istiolint.report.contracts import load_report
 from istiolint.report.markdown import render as render_findings_markdown
 from istiolint.ruledocs import render_rule_markdown, rules_json
@@ -104,6 +106,20 @@ JobsOption = Annotated[int, typer.Option(
     help="Processes to use; 0 uses every core for large trees and one for small ones.")]
 
 
+RenderOption = Annotated[str | None, typer.Option(
+    "--render", metavar="none|kustomize",
+    help="kustomize: lint what every overlay builds (kustomize build or kubectl kustomize), "
+         "reporting in the bases and patches; also the config's 'render'.")]
+AllowRemoteOption = Annotated[bool, typer.Option(
+    "--allow-remote-bases",
+    help="Let kustomize fetch remote bases and resources (never allowed by the config file, "
+         "which a pull request can change).")]
+AllowPluginsOption = Annotated[bool, typer.Option(
+    "--allow-kustomize-plugins",
+    help="Let kustomize run plugins, KRM functions and helm (never allowed by the config "
+         "file).")]
+
+
 @app.command()
 def check(
     paths: Annotated[list[str] | None, typer.Argument(
@@ -172,18 +188,13 @@ def check(
         help="The git revision --new-only compares with (e.g. origin/main).")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v",
                                           help="Show skipped files and tracebacks.")] = False,
-    render: Annotated[str | None, typer.Option(
-        "--render", metavar="none|kustomize",
-        help="kustomize: lint what every overlay builds (kustomize build or kubectl kustomize), "
-             "reporting in the bases and patches; also the config's 'render'.")] = None,
-    allow_remote_bases: Annotated[bool, typer.Option(
-        "--allow-remote-bases",
-        help="Let kustomize fetch remote bases and resources (never allowed by the config "
-             "file, which a pull request can change).")] = False,
-    allow_kustomize_plugins: Annotated[bool, typer.Option(
-        "--allow-kustomize-plugins",
-        help="Let kustomize run plugins, KRM functions and helm (never allowed by the config "
-             "file).")] = False,
+    render: RenderOption = None,
+    allow_remote_bases: AllowRemoteOption = False,
+    allow_kustomize_plugins: AllowPluginsOption = False,
+    helm_chart: Annotated[list[str] | None, typer.Option(
+        "--helm-chart", metavar="DIR",
+        help="Chart directory of 'helm template' output read from '-' (repeatable; default: "
+             "found by the chart's name below the working directory).")] = None,
 ) -> None:
     """Lint manifest files and directories."""
     raise typer.Exit(run_check(CheckOptions(
@@ -198,7 +209,7 @@ def check(
         jobs=jobs, report=tuple(report or ()), baseline=baseline,
         write_baseline=write_baseline, new_only=new_only, base=base, verbose=verbose,
         render=render, allow_remote_bases=allow_remote_bases,
-        allow_kustomize_plugins=allow_kustomize_plugins)))
+        allow_kustomize_plugins=allow_kustomize_plugins, helm_chart=tuple(helm_chart or ()))))
 
 
 def _given(values: list[str] | None) -> tuple[str, ...] | None:
@@ -342,6 +353,9 @@ def diff_command(
     no_git: Annotated[bool, typer.Option(
         "--no-git", help="Walk the working tree without asking git.")] = False,
     jobs: JobsOption = 0,
+    render: RenderOption = None,
+    allow_remote_bases: AllowRemoteOption = False,
+    allow_kustomize_plugins: AllowPluginsOption = False,
 ) -> None:
     """Show what a change does: objects, access (with example requests) and findings."""
     # deepdiff alone takes a third of a second to import: only diff pays for it
@@ -358,9 +372,11 @@ def diff_command(
     if output_format not in FORMATS:
         raise UsageError(f"unknown format {output_format!r}; use {', '.join(FORMATS)}")
     settings = apply_overrides(_settings(config, isolated), istio_version=istio_version,
-                               root_namespace=root_namespace)
+                               root_namespace=root_namespace, render=render_choice(render))
     linter = Linter(load_registry(settings.plugins), settings, Path.cwd())
     linter.jobs = jobs
+    linter.build_options = BuildOptions(allow_remote=allow_remote_bases,
+                                        allow_plugins=allow_kustomize_plugins)
     base_spec = (SideSpec("git", revision=base) if base else
                  SideSpec("path", path=against) if against else
                  SideSpec("cluster", context=kube_context, kubeconfig=kubeconfig))

@@ -18,6 +18,7 @@ from istiolint.directives import Directive, scan_directives
 from istiolint.documents import Projection
 from istiolint.findings import Finding
 from istiolint.globs import PathMatcher
+from istiolint.helm import may_be_helm_output, rendered_by_helm, template_paths
 from istiolint.kyma.derive import generated_resources
 from istiolint.model.kube import MODEL_PROJECTIONS
 from istiolint.parallel import run_split
@@ -167,6 +168,7 @@ class Linter:
         self.reuse: dict[tuple[str, str], FileResult] | None = None
         self.tree: Tree | None = None  # None: the file system
         self.use_cache = False  # results from (and to) the cache directory, in lint()
+        self.helm_chart_dirs: Sequence[Path] = ()  # where the charts of Helm output on stdin are
         # what --render kustomize may do besides building (opt-ins of the command line only)
         self.build_options = BuildOptions()
         # told (files in all, files done) as files are processed; for a progress bar
@@ -249,14 +251,18 @@ class Linter:
         local_checks = self._local_checks() if run_checks else ()
         with _cyclic_gc_paused():
             results = self._process_files(found.files, local_checks, found.tree)
+            shown_elsewhere: set[str] = set()  # the templates of Helm output on stdin
             if STDIN in inputs.paths:
-                source = parse_source(inputs.stdin or b"", inputs.stdin_filename, self.wants)
+                source = parse_source(inputs.stdin or b"", inputs.stdin_filename, self.wants,
+                                      origins=rendered_by_helm(self.cwd, self.helm_chart_dirs))
+                shown_elsewhere = template_paths(source.documents)
                 results.append(self._checked(source, local_checks))
             if found.render is not None:
                 results += [self._checked(source, local_checks) for source in
                             render_kustomizations(found.render, self.wants,
                                                   self.build_options, self.shown)]
-        tree = LoadedTree(skipped=list(found.skipped), report_paths=set(found.report_paths))
+        tree = LoadedTree(skipped=list(found.skipped),
+                          report_paths={*found.report_paths, *shown_elsewhere})
         for result in results:
             tree.sources.append(result.source)
             tree.resources.extend(result.resources)
@@ -282,7 +288,7 @@ class Linter:
         """Lint, reusing the cache directory's results when ``use_cache`` is set."""
         # a build reads more than the files linted (kustomizations, patches), and the binary
         # may change: rendered runs are not cached
-        rendering = self.settings.render != "none"
+        rendering = self.settings.render != "none" or may_be_helm_output(inputs.stdin or b"")
         cache = ResultCache.open() if self.use_cache and not rendering else None
         if cache is None:
             return self.run(inputs).result

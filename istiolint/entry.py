@@ -39,7 +39,7 @@ _VALUE_FLAGS = {
 _LIST_FLAGS = {
     "--select": "select", "--extend-select": "extend_select", "--ignore": "ignore",
     "--extend-ignore": "extend_ignore", "--severity": "severity", "--exclude": "exclude",
-    "--context": "context", "--report": "report",
+    "--context": "context", "--report": "report", "--helm-chart": "helm_chart",
 }
 _SWITCHES = {
     "--isolated": "isolated", "--exit-zero": "exit_zero", "--no-git": "no_git",

@@ -77,19 +77,24 @@ class Suppressor:
             for malformed in source.malformed_directives:
                 yield Detection(INVALID, source=source, position=malformed.position,
                                 args={"problem": malformed.problem})
+            # rendered output (helm template) carries copies of its templates' comments, and
+            # its findings are shown, and suppressed, in the templates
+            copies = any(document.via is not None for document in source.documents)
             for directive in source.directives:
-                yield from self._check_directive(source, directive)
+                yield from self._check_directive(source, directive, copy=copies)
         for resource in resources:
             for key in resource.annotations:
                 if key.startswith(ANNOTATION_PREFIX):
                     yield from self._check_annotation(resource, key)
 
-    def _check_directive(self, source: SourceFile, directive: Directive) -> Iterator[Detection]:
+    def _check_directive(self, source: SourceFile, directive: Directive, *,
+                         copy: bool = False) -> Iterator[Detection]:
         unknown = [p for s in directive.codes if (p := self._selection.describe_unknown(s))]
         if unknown:
             yield Detection(INVALID, source=source, position=directive.position,
                             args={"problem": "; ".join(unknown)})
-        elif (id(directive), "") not in self._used and self._relevant(directive.codes):
+        elif not copy and (id(directive), "") not in self._used and \
+                self._relevant(directive.codes):
             yield Detection(UNUSED, source=source, position=directive.position,
                             args={"what": f"comment 'istiolint: {directive.kind}="
                                           f"{','.join(directive.codes)}'"})

@@ -50,6 +50,12 @@ class Tree(Protocol):
         """A hint that ``paths`` are about to be read (to read them in one go)."""
         ...
 
+    def disk_root(self, directories: Iterable[Path]) -> tuple[Path, Path]:
+        """``(tree root, disk root)``: the files below ``directories`` exist on disk, a path
+        ``P`` of the tree at ``disk root / P.relative_to(tree root)`` (for tools that read the
+        disk, such as kustomize)."""
+        ...
+
 
 class FileSystemTree:
     def __init__(self, *, use_git: bool = True) -> None:
@@ -96,6 +102,9 @@ class FileSystemTree:
 
     def prefetch(self, paths: Iterable[Path]) -> None:
         pass
+
+    def disk_root(self, directories: Iterable[Path]) -> tuple[Path, Path]:
+        return Path("/"), Path("/")
 
 
 def _path_order(name: str) -> list[str]:

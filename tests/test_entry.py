@@ -28,6 +28,9 @@ QUICK = [
     ["check", "-f", "json", "-f", "text", "--", "--looks-like-a-flag.yaml", "-"],
     ["check", "--format", "nonsense"],  # both doors leave the refusal to run_check
     ["check", "--color", "always", "-j", "7", "p"],
+    ["check", "--render", "kustomize", "--allow-remote-bases", "--allow-kustomize-plugins",
+     "--helm-chart", "charts/a", "--helm-chart=b", "-"],
+    ["check", "--render", "sideways"],  # refused by run_check, whichever door
 ]
 
 FULL_CLI_ONLY = [

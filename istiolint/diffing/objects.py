@@ -15,6 +15,7 @@ from typing import Any
 from deepdiff import DeepDiff
 
 from istiolint.diffing.normalize import ObjectKey, normalized_object, object_key
+from istiolint.kyma.derive import generated_from_apirule
 from istiolint.positions import join_pointer
 from istiolint.resources import Resource
 
@@ -77,9 +78,12 @@ def _without_name(obj: dict[str, Any]) -> dict[str, Any]:
 
 
 def _by_key(resources: Iterable[Resource]) -> dict[ObjectKey, Resource]:
+    """The objects people write, by key: not those api-gateway generates from APIRules (the
+    APIRule is compared; its policies count in the access comparison)."""
     found: dict[ObjectKey, Resource] = {}
     for resource in resources:
-        found.setdefault(object_key(resource), resource)  # duplicates are a check finding
+        if not generated_from_apirule(resource):
+            found.setdefault(object_key(resource), resource)  # duplicates: a check finding
     return found
 
 

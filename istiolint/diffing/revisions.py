@@ -4,7 +4,10 @@ nothing written to disk."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+import tempfile
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -62,7 +65,8 @@ def resolve(name: str, cwd: Path) -> Revision:
 class GitTree:
     """A revision's files as if checked out at ``root`` (the work tree's top level): listed
     with ``git ls-tree`` and read with one ``git cat-file --batch`` for all the files a run
-    needs, never written anywhere."""
+    needs. Only a kustomize build (``--render kustomize``) needs files on disk: those of the
+    kustomization directories are written to a temporary directory, never to the work tree."""
 
     def __init__(self, repository: Path, revision: Revision, root: Path) -> None:
         self.repository = repository
@@ -82,6 +86,9 @@ class GitTree:
             self._entries[path] = (mode, blob)
             self._directories.update(path.parents)
         self._contents: dict[Path, bytes] = {}
+        self._root = root
+        self._disk: Path | None = None
+        self._written: set[Path] = set()
 
     @staticmethod
     def _key(path: Path) -> Path:
@@ -114,6 +121,23 @@ class GitTree:
         if key not in self._contents:
             self.prefetch([key])
         return self._contents[key]
+
+    def disk_root(self, directories: Iterable[Path]) -> tuple[Path, Path]:
+        """The revision's files below ``directories`` written to a temporary directory (removed
+        with this tree), links left out; the work tree is never touched."""
+        if self._disk is None:
+            self._disk = Path(tempfile.mkdtemp(prefix="istiolint-revision-"))
+            weakref.finalize(self, shutil.rmtree, self._disk, ignore_errors=True)
+        wanted = [self._key(d) for d in directories]
+        files = [path for path, (mode, _) in self._entries.items() if mode != _SYMLINK_MODE
+                 and path not in self._written and any(d in path.parents for d in wanted)]
+        self.prefetch(files)
+        for path in files:
+            target = self._disk / path.relative_to(self._root)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(self._contents[path])
+            self._written.add(path)
+        return self._root, self._disk
 
     def prefetch(self, paths: Iterable[Path]) -> None:
         wanted = [key for key in map(self._key, paths)

@@ -12,6 +12,7 @@ from istiolint.positions import Position
 from istiolint.resources import Resource, ResourceRef
 
 APIRULE = "APIRule"
+OWNER_LABEL = "apirule.gateway.kyma-project.io/name"
 
 
 class GeneratedDocument(Document):
@@ -40,8 +41,11 @@ def is_apirule(resource: Resource) -> bool:
     return resource.group == GROUP and resource.kind == APIRULE
 
 
-def is_generated(resource: Resource) -> bool:
-    return isinstance(resource.document, GeneratedDocument)
+def generated_from_apirule(resource: Resource) -> bool:
+    """Expanded here, or (from a cluster) created by api-gateway, which labels its objects."""
+    labels = resource.metadata.get("labels")
+    return isinstance(resource.document, GeneratedDocument) or (
+        isinstance(labels, Mapping) and OWNER_LABEL in labels)
 
 
 def _service_selectors(resources: Iterable[Resource]

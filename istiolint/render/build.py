@@ -77,9 +77,9 @@ def _environment(options: BuildOptions) -> dict[str, str]:
     return environment
 
 
-def build(root: Kustomization, shown: str, options: BuildOptions) -> tuple[str, Path]:
-    """The build output of ``root`` with origin annotations, and the directory the
-    annotations' paths are relative to."""
+def build(directory: Path, shown: str, options: BuildOptions) -> tuple[str, Path]:
+    """The build output of the kustomization in ``directory`` (on disk) with origin
+    annotations, and the directory the annotations' paths are relative to."""
     command = _command()
     flags = ["--load-restrictor", "LoadRestrictionsRootOnly"]
     if options.allow_plugins:
@@ -88,7 +88,7 @@ def build(root: Kustomization, shown: str, options: BuildOptions) -> tuple[str, 
             flags.append("--enable-exec")
     with tempfile.TemporaryDirectory(prefix="istiolint-kustomize-") as scratch:
         wrapper = Path(scratch).resolve()
-        relative = os.path.relpath(root.directory.resolve(), wrapper)
+        relative = os.path.relpath(directory.resolve(), wrapper)
         (wrapper / "kustomization.yaml").write_text(
             f"resources:\n- {_quoted(relative)}\nbuildMetadata: [originAnnotations]\n",
             encoding="utf-8")

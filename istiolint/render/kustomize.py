@@ -80,11 +80,16 @@ def render(plan: RenderPlan, wants: WantsDocument, options: BuildOptions,
     sources = []
     files = _Files(plan.graph.tree)
     shown_files = {node.file: display(node.file) for node in plan.graph.nodes.values()}
+    tree_root, disk_root = plan.graph.tree.disk_root(
+        [node.directory for node in plan.graph.nodes.values()]) if plan.roots else \
+        (Path("/"), Path("/"))
     for root in plan.roots:
         shown = display(root.directory)
         refuse_unsafe(plan.graph, root, shown, options, shown_files)
-        output, origin_base = build(root, shown, options)
-        locator = _Locator(plan.graph, root, files, display, origin_base)
+        output, origin_base = build(disk_root / root.directory.relative_to(tree_root), shown,
+                                    options)
+        locator = _Locator(plan.graph, root, files, display, origin_base,
+                           (tree_root, disk_root.resolve()))
         sources.append(_rendered_source(output, root, wants, display, locator))
     return sources
 
@@ -144,19 +149,28 @@ class _Files:
 
 class _Locator:
     def __init__(self, graph: KustomizationGraph, root: Kustomization, files: _Files,
-                 display: Display, origin_base: Path) -> None:
+                 display: Display, origin_base: Path, roots: tuple[Path, Path]) -> None:
         self.graph = graph
         self.root = root
         self.files = files
         self.display = display
         self.origin_base = origin_base
-        self.known = {path.resolve(): path for path in _every_file(graph)}
+        self.tree_root, self.disk_root = roots
+        self.known = {self._on_disk(path).resolve(): path for path in _every_file(graph)}
+
+    def _on_disk(self, path: Path) -> Path:
+        return self.disk_root / path.relative_to(self.tree_root)
 
     def _path(self, relative: Any) -> Path | None:
+        """A path of the origin annotation, as a path of the tree."""
         if not isinstance(relative, str) or not relative:
             return None
         resolved = Path(os.path.normpath(self.origin_base / relative))
-        return self.known.get(resolved, resolved)
+        if resolved in self.known:
+            return self.known[resolved]
+        if resolved.is_relative_to(self.disk_root):
+            return self.tree_root / resolved.relative_to(self.disk_root)
+        return resolved
 
     def for_object(self, origin: Mapping[str, Any], kind: str, name: str
                    ) -> Callable[[str], tuple[str, Position]]:
