@@ -1,0 +1,39 @@
+"""examples/kyma: the seed's protection as an APIRule, linted and simulated through the policies
+api-gateway generates from it, with every finding on the APIRule's lines."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+Run = Callable[..., tuple[int, str, str]]
+
+
+def test_findings_of_the_generated_policies_are_on_the_apirule(run_cli: Run) -> None:
+    code, out, _ = run_cli("check", str(REPO / "examples/kyma"), "--isolated", "-f", "json")
+    findings = json.loads(out)["findings"]
+    assert code == 0 and findings
+    apirule = (REPO / "examples/kyma/apirule.yaml").read_text().splitlines()
+    for finding in findings:
+        assert finding["path"].endswith("examples/kyma/apirule.yaml")
+        assert finding["via"] == "APIRule demo/httpbin"
+    by_rule = {f["rule"]: apirule[f["line"] - 1].strip() for f in findings}
+    assert by_rule["RA004"] == "jwksUri: https://example.com/.well-known/jwks.json"
+    assert by_rule["AP014"] == "hosts: [httpbin]"
+
+
+def test_the_generated_policies_decide_the_requests(run_cli: Run) -> None:
+    code, out, _ = run_cli("test", str(REPO / "examples/kyma/requests.yaml"), "--isolated")
+    assert code == 0 and "3 passed, 0 failed" in out
+
+
+def test_simulate_names_the_apirule_line(run_cli: Run) -> None:
+    code, out, _ = run_cli("simulate", str(REPO / "examples/kyma"), "--isolated", "-f", "json",
+                           "--requests", str(REPO / "examples/kyma/requests.yaml"))
+    results = json.loads(out)["results"]
+    assert [r["status"] for r in results] == [200, 403, 403]
+    decided = results[0]["policy"]
+    assert decided["path"].endswith("examples/kyma/apirule.yaml")
+    assert decided["name"] == "httpbin-rule-0-allow-0"
