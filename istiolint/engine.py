@@ -145,6 +145,21 @@ class Inputs:
     use_git: bool = True
 
 
+def _once(findings: Sequence[Finding]) -> list[Finding]:
+    """Findings that say the same about the same place once: fields of a generated object
+    that come from one field of its source (an APIRule's hosts in each of its policy's rules)
+    would otherwise repeat it."""
+    seen: set[tuple[object, ...]] = set()
+    kept = []
+    for finding in findings:
+        key = (finding.code, finding.path, finding.position, finding.message, finding.resource,
+               finding.via)
+        if finding.via is None or key not in seen:
+            seen.add(key)
+            kept.append(finding)
+    return kept
+
+
 def named_paths(paths: Sequence[str]) -> list[str]:
     return [p for p in paths if p != STDIN]
 
@@ -295,7 +310,16 @@ class Linter:
         config = key_of([code_fingerprint(), self.schemas.istio_version, self.with_model,
                          sorted(self.selection.enabled), self.settings.plugins])
         found = self.discover(inputs)
-        keys = [key for key, _ in self._identify(found.files, found.tree)]
+        stats_name = f"stats-{key_of([self.cwd])}"
+        if isinstance(found.tree, FileSystemTree):
+            records = cache.load(stats_name)
+            found.tree.stat_records = records if isinstance(records, dict) else {}
+        identified = self._identify(found.files, found.tree)
+        keys = [key for key, _ in identified]
+        if isinstance(found.tree, FileSystemTree) and any(raw for _, raw in identified):
+            records = found.tree.stat_records or {}
+            cache.store(stats_name, {name: records[name] for name in map(str, found.files)
+                                     if name in records})
         shape = key_of([config, self.settings, self.cwd, inputs.paths, inputs.context,
                         inputs.stdin_filename, inputs.use_git])
         run_key = key_of([shape, keys, found.skipped, sorted(found.report_paths),
@@ -303,6 +327,7 @@ class Linter:
         cached = cache.load(f"run-{shape}")
         if isinstance(cached, tuple) and len(cached) == 2 and cached[0] == run_key and \
                 isinstance(cached[1], LintResult):
+            cache.touch_files(config)
             return cached[1]
         remembered = cache.load_files(config)
         if self.reuse is None:
@@ -322,7 +347,7 @@ class Linter:
         context = CheckContext(tree.sources, tree.resources, self.settings, self.schemas, focus)
         detections = self._without_redundant([*tree.detections, *self._detect(context)])
         findings = self._decorate(detections, tree.sources, tree.resources)
-        findings = [f for f in findings if f.path in tree.report_paths]
+        findings = _once([f for f in findings if f.path in tree.report_paths])
         findings.sort(key=Finding.sort_key)
         result = LintResult(findings, len(tree.sources),
                             sum(s.total_documents for s in tree.sources), tree.skipped,
@@ -417,11 +442,15 @@ class Linter:
                 found.append(((shown, known), None))
                 continue
             try:
-                raw = tree.read_bytes(path)
+                if isinstance(tree, FileSystemTree):
+                    raw, blob = tree.read_identified(path)
+                else:
+                    raw = tree.read_bytes(path)
+                    blob = blob_id(raw)
             except OSError:  # read_source reports it
                 found.append((None, None))
                 continue
-            found.append(((shown, blob_id(raw)), raw))
+            found.append(((shown, blob), raw))
         self._identified = (memo_key, found)
         return found
 

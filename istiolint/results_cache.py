@@ -22,7 +22,7 @@ import io
 import os
 import pickle
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -113,22 +113,41 @@ class ResultCache:
         for key in before:
             old[_shard_of(key[0])].add(key)
         for index, entries in enumerate(shards):
+            name = f"files-{config}-{index:02d}"
             if set(entries) != old[index]:
-                self.store(f"files-{config}-{index:02d}", entries)
+                self.store(name, entries)
+            else:  # in use: the shards of a configuration are pruned together, by last use
+                with contextlib.suppress(OSError):
+                    os.utime(self.directory / f"{name}.pickle")
+
+    def touch_files(self, config: str) -> None:
+        """Mark the file results of ``config`` as used (a run answered from the run cache
+        keeps them from being pruned)."""
+        for index in range(SHARDS):
+            with contextlib.suppress(OSError):
+                os.utime(self.directory / f"files-{config}-{index:02d}.pickle")
 
     def prune(self) -> None:
-        """Keep the cache directory from growing with every configuration and input."""
-        self._prune("files-", KEEP_CONFIGS * SHARDS)
-        self._prune("run-", KEEP_RUNS)
+        """Keep the cache directory from growing with every configuration and input: the
+        file results of the ``KEEP_CONFIGS`` configurations used last, the last
+        ``KEEP_RUNS`` runs."""
+        self._prune("files-", KEEP_CONFIGS, group=lambda name: name.rsplit("-", 1)[0])
+        self._prune("run-", KEEP_RUNS, group=lambda name: name)
+        self._prune("stats-", KEEP_RUNS, group=lambda name: name)
 
-    def _prune(self, prefix: str, keep: int) -> None:
-        """Forget all but the ``keep`` most recently written entries starting with ``prefix``."""
+    def _prune(self, prefix: str, keep: int, *, group: Callable[[str], str]) -> None:
         with contextlib.suppress(OSError):
-            entries = [(entry.stat().st_mtime_ns, entry.path) for entry in
-                       os.scandir(self.directory) if entry.name.startswith(prefix)]
-            for _, path in sorted(entries, reverse=True)[keep:]:
-                with contextlib.suppress(OSError):
-                    os.unlink(path)
+            used: dict[str, int] = {}
+            members: dict[str, list[str]] = {}
+            for entry in os.scandir(self.directory):
+                if entry.name.startswith(prefix) and entry.name.endswith(".pickle"):
+                    key = group(entry.name.removesuffix(".pickle"))
+                    used[key] = max(used.get(key, 0), entry.stat().st_mtime_ns)
+                    members.setdefault(key, []).append(entry.path)
+            for key in sorted(used, key=used.__getitem__, reverse=True)[keep:]:
+                for path in members[key]:
+                    with contextlib.suppress(OSError):
+                        os.unlink(path)
 
     def store(self, name: str, value: object) -> None:
         temporary: str | None = None

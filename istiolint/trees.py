@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Protocol
@@ -57,9 +58,17 @@ class Tree(Protocol):
         ...
 
 
+# (size, mtime, inode, ctime, when hashed, blob id) of a file, all times in nanoseconds
+StatRecord = tuple[int, int, int, int, int, str]
+RACY_NS = 2_000_000_000  # a file changed this close to its hashing may have changed since
+
+
 class FileSystemTree:
     def __init__(self, *, use_git: bool = True) -> None:
         self.use_git = use_git
+        # what files looked like when they were last hashed (kept in the cache directory), so
+        # that an unchanged file need not be read again to know its blob id, as git's index
+        self.stat_records: dict[str, StatRecord] | None = None
 
     def is_file(self, path: Path) -> bool:
         return path.is_file()
@@ -98,7 +107,32 @@ class FileSystemTree:
         return path.read_bytes()
 
     def known_blob_id(self, path: Path) -> str | None:
-        return None
+        """The blob id hashed earlier, when the file still looks the same and did not change
+        within ``RACY_NS`` before it was hashed (a later change may share its timestamps)."""
+        if self.stat_records is None:
+            return None
+        record = self.stat_records.get(str(path))
+        if record is None:
+            return None
+        try:
+            now = os.stat(path)
+        except OSError:
+            return None
+        size, mtime, inode, ctime, hashed, blob = record
+        same = (now.st_size, now.st_mtime_ns, now.st_ino, now.st_ctime_ns) == \
+            (size, mtime, inode, ctime)
+        return blob if same and max(mtime, ctime) < hashed - RACY_NS else None
+
+    def read_identified(self, path: Path) -> tuple[bytes, str]:
+        """The file's bytes and blob id, remembered with how the file looked before reading."""
+        before = os.stat(path)
+        hashed = time.time_ns()
+        raw = self.read_bytes(path)
+        blob = blob_id(raw)
+        if self.stat_records is not None:
+            self.stat_records[str(path)] = (before.st_size, before.st_mtime_ns, before.st_ino,
+                                            before.st_ctime_ns, hashed, blob)
+        return raw, blob
 
     def prefetch(self, paths: Iterable[Path]) -> None:
         pass

@@ -101,11 +101,11 @@ def test_an_edit_rewrites_only_its_shard(tree: Path, run_cli: Run) -> None:
     run_cli("check", "tree", "--isolated", "--no-git", "-f", "json")
     shards = sorted((tree.parent / "cache").rglob("files-*.pickle"))
     assert len(shards) > 1
-    before = {path: path.stat().st_mtime_ns for path in shards}
+    before = {path: path.stat().st_ino for path in shards}  # a rewrite renames a new file
     policy = tree / "mistakes" / "payments-policy.yaml"
     policy.write_text(policy.read_text() + "# edited\n")
     run_cli("check", "tree", "--isolated", "--no-git", "-f", "json")
-    rewritten = [path for path in shards if path.stat().st_mtime_ns != before[path]]
+    rewritten = [path for path in shards if path.stat().st_ino != before[path]]
     assert len(rewritten) == 1
 
 
@@ -117,3 +117,64 @@ def test_old_results_are_forgotten(tree: Path, run_cli: Run) -> None:
         run_cli("check", f"tree/extra-{index}.yaml", "--isolated", "--no-git")
     runs = list((tree.parent / "cache").rglob("run-*.pickle"))
     assert len(runs) == results_cache.KEEP_RUNS
+
+
+def test_the_configuration_in_use_keeps_all_its_file_results(tree: Path, run_cli: Run,
+                                                             monkeypatch: pytest.MonkeyPatch
+                                                             ) -> None:
+    """Shards not rewritten by a run are still in use: other configurations' newer shards
+    must not push them out."""
+    from istiolint import results_cache  # noqa: PLC0415
+
+    run_cli("check", "tree", "--isolated", "--no-git", "-f", "json")
+    for index in range(results_cache.KEEP_CONFIGS + 2):
+        run_cli("check", "tree", "--isolated", "--no-git", "-f", "json", "--select", f"SC00{index}")
+        run_cli("check", "tree", "--isolated", "--no-git", "-f", "json")
+    parsed = _parses(monkeypatch)
+    run_cli("check", "tree", "--isolated", "--no-git", "-f", "json", "--root-namespace", "x")
+    assert parsed == []
+    configs = {p.name.rsplit("-", 1)[0] for p in (tree.parent / "cache").rglob("files-*")}
+    assert len(configs) <= results_cache.KEEP_CONFIGS
+
+
+def _reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    from istiolint.trees import FileSystemTree  # noqa: PLC0415
+
+    read: list[str] = []
+    original = FileSystemTree.read_bytes
+
+    def counting(self: FileSystemTree, path: Path) -> bytes:
+        read.append(path.name)
+        return original(self, path)
+
+    monkeypatch.setattr(FileSystemTree, "read_bytes", counting)
+    return read
+
+
+def test_unchanged_files_are_not_even_read_again(tree: Path, run_cli: Run,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from istiolint import trees  # noqa: PLC0415
+
+    monkeypatch.setattr(trees, "RACY_NS", -10**18)  # as if hashed long after every change
+    old = 1_600_000_000
+    first = run_cli("check", "tree", "--isolated", "--no-git", "-f", "json")
+    read = _reads(monkeypatch)
+    assert run_cli("check", "tree", "--isolated", "--no-git", "-f", "json") == first
+    assert [name for name in read if name != "kustomization.yaml"] == []
+    policy = tree / "mistakes" / "payments-policy.yaml"
+    text = policy.read_text()
+    policy.write_text(text.replace("action: allow", "action: ALOW"))  # the same size
+    os.utime(policy, (old, old))  # and the same times: the inode's ctime still tells
+    _, out, _ = run_cli("check", "tree", "--isolated", "--no-git", "-f", "json")
+    assert [name for name in read if name != "kustomization.yaml"] == \
+        ["payments-policy.yaml"]  # read once: hashed, and parsed from the same bytes
+    assert "ALOW" in out
+
+
+def test_a_file_hashed_right_after_its_change_is_read_again(tree: Path, run_cli: Run,
+                                                            monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    run_cli("check", "tree", "--isolated", "--no-git", "-f", "json")  # just copied: racy
+    read = _reads(monkeypatch)
+    run_cli("check", "tree", "--isolated", "--no-git", "-f", "json")
+    assert {name for name in read} == {path.name for path in tree.rglob("*.yaml")}
