@@ -36,7 +36,7 @@ def _method_problem(value: str) -> str | None:
     return None
 
 
-def _path_problem(value: str) -> str | None:
+def path_problem(value: str) -> str | None:
     if "{*}" in value or "{**}" in value or value == "*":
         return None
     if "?" in value or "#" in value:
@@ -70,7 +70,7 @@ def _principal_problem(value: str) -> str | None:
 
 _FIELDS: dict[str, tuple[str, Any]] = {
     "methods": (BAD_METHOD, _method_problem), "notMethods": (BAD_METHOD, _method_problem),
-    "paths": (BAD_PATH, _path_problem), "notPaths": (BAD_PATH, _path_problem),
+    "paths": (BAD_PATH, path_problem), "notPaths": (BAD_PATH, path_problem),
     "requestPrincipals": (BAD_REQUEST_PRINCIPAL, _request_principal_problem),
     "notRequestPrincipals": (BAD_REQUEST_PRINCIPAL, _request_principal_problem),
     "principals": (BAD_PRINCIPAL, _principal_problem),

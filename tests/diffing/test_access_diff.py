@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from istiolint.entry import main
 from istiolint.diffing import witnesses
+from istiolint.entry import main
 
 WORKLOAD = """\
 apiVersion: apps/v1

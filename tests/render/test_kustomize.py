@@ -10,7 +10,7 @@ import textwrap
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -123,9 +123,9 @@ def test_a_missing_binary_is_a_usage_error(example: Path, run_cli: Run,
 
 
 class _Counting(http.server.BaseHTTPRequestHandler):
-    hits: list[str] = []
+    hits: ClassVar[list[str]] = []
 
-    def do_GET(self) -> None:  # noqa: N802 (the http.server API)
+    def do_GET(self) -> None:
         type(self).hits.append(self.path)
         body = b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: fetched}\n"
         self.send_response(200)

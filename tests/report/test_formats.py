@@ -28,8 +28,8 @@ import jsonschema
 import pytest
 
 from istiolint import __version__
-from istiolint.entry import main
 from istiolint.engine import LintResult
+from istiolint.entry import main
 from istiolint.findings import Finding
 from istiolint.fingerprints import fingerprints
 from istiolint.positions import Position
