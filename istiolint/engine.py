@@ -146,14 +146,13 @@ class Inputs:
 
 
 def _once(findings: Sequence[Finding]) -> list[Finding]:
-    """Findings that say the same about the same place once: fields of a generated object
-    that come from one field of its source (an APIRule's hosts in each of its policy's rules)
-    would otherwise repeat it."""
+    """Findings of generated objects that say the same about the same place, once: the
+    fields that come from one field of an APIRule (its hosts in every rule of every policy
+    generated from it) would otherwise repeat it."""
     seen: set[tuple[object, ...]] = set()
     kept = []
     for finding in findings:
-        key = (finding.code, finding.path, finding.position, finding.message, finding.resource,
-               finding.via)
+        key = (finding.code, finding.path, finding.position, finding.message, finding.via)
         if finding.via is None or key not in seen:
             seen.add(key)
             kept.append(finding)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from istiolint.context import CheckContext
+from istiolint.kyma.derive import generated_from_apirule
 from istiolint.model.mesh import MeshModel, Scope, Target
 from istiolint.model.security import (
     AuthorizationPolicy,
@@ -111,7 +112,10 @@ class IssuerCheck:
                 continue
             yield from self._policy(model, policy)
         for authentication in context.focused(model.request_authentications):
-            if not authentication.has_target_refs:
+            # api-gateway generates an APIRule's RequestAuthentication only with the ALLOW
+            # policies that require its tokens; token-less paths are its noAuth rules
+            if not authentication.has_target_refs and \
+                    not generated_from_apirule(authentication.resource):
                 yield from self._unenforced(model, authentication)
 
     def _policy(self, model: MeshModel, policy: AuthorizationPolicy) -> Iterator[Detection]:

@@ -55,3 +55,32 @@ def test_a_field_repeated_in_generated_rules_is_reported_once(tmp_path: Path,
     _, out, _ = run_cli("check", str(tmp_path), "--isolated", "-f", "json")
     hosts = [f for f in json.loads(out)["findings"] if f["rule"] == "AP014"]
     assert len(hosts) == 1
+
+
+def test_an_apirule_mixing_open_and_token_paths(tmp_path: Path, run_cli: Run) -> None:
+    """A noAuth /health beside a jwt /api is how APIRules are written: its generated
+    RequestAuthentication is enforced by the generated policy of the jwt rule (no RA007), and
+    the hosts problem shared by both generated policies is one finding."""
+    (tmp_path / "httpbin.yaml").write_text((REPO / "examples/kyma/httpbin.yaml").read_text())
+    (tmp_path / "apirule.yaml").write_text("""\
+apiVersion: gateway.kyma-project.io/v2
+kind: APIRule
+metadata: {name: httpbin, namespace: demo}
+spec:
+  hosts: [httpbin.local.kyma.dev]
+  gateway: kyma-system/kyma-gateway
+  service: {name: httpbin, port: 8000}
+  rules:
+  - path: /health
+    methods: [GET]
+    noAuth: true
+  - path: /api/{**}
+    methods: [GET]
+    jwt:
+      authentications:
+      - issuer: https://auth.acme-shop.io/realms/shop
+        jwksUri: https://auth.acme-shop.io/realms/shop/certs
+""")
+    _, out, _ = run_cli("check", str(tmp_path), "--isolated", "-f", "json")
+    rules = sorted(f["rule"] for f in json.loads(out)["findings"])
+    assert rules == ["AP014", "KY004"]
