@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -121,8 +122,11 @@ class SchemaCheck:
                 continue
             gvk = resource.group, resource.kind, resource.version
             if not store.surely_valid(*gvk, resource.obj):
-                errors = sorted(store.validator(*gvk).iter_errors(resource.obj),
-                                key=lambda e: [str(p) for p in e.absolute_path])
+                with warnings.catch_warnings():
+                    # CRD patterns are Go (RE2) syntax; Python's re warns about some ("[[")
+                    warnings.simplefilter("ignore", FutureWarning)
+                    errors = sorted(store.validator(*gvk).iter_errors(resource.obj),
+                                    key=lambda e: [str(p) for p in e.absolute_path])
                 for error in errors:
                     yield from _describe(resource, error)
             schema = store.schema(*gvk)

@@ -84,3 +84,19 @@ spec:
     _, out, _ = run_cli("check", str(tmp_path), "--isolated", "-f", "json")
     rules = sorted(f["rule"] for f in json.loads(out)["findings"])
     assert rules == ["AP014", "KY004"]
+
+
+def test_go_regex_patterns_of_the_crd_raise_no_python_warning(tmp_path: Path,
+                                                              run_cli: Run) -> None:
+    import warnings  # noqa: PLC0415
+
+    (tmp_path / "apirule.yaml").write_text(
+        "apiVersion: gateway.kyma-project.io/v1beta1\nkind: APIRule\n"
+        "metadata: {name: a, namespace: demo}\n"
+        "spec: {host: 'bad host!', gateway: kyma-system/kyma-gateway,\n"
+        "       service: {name: a, port: 80},\n"
+        "       rules: [{path: /.*, methods: [GET], accessStrategies: [{handler: noop}]}]}\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _, out, _ = run_cli("check", str(tmp_path), "--isolated", "-f", "json")
+    assert "SC003" in {f["rule"] for f in json.loads(out)["findings"]}
