@@ -83,9 +83,19 @@ def read_config_file(path: Path) -> dict[str, Any]:
     return data
 
 
+def _surely_valid(schema: Mapping[str, Any], data: Mapping[str, Any]) -> bool:
+    try:
+        import jsonschema_rs  # noqa: PLC0415
+    except ImportError:  # pragma: no cover - no wheel for this platform
+        return False
+    return bool(jsonschema_rs.Draft7Validator(dict(schema)).is_valid(dict(data)))
+
+
 def validate_config(data: Mapping[str, Any], origin: str) -> None:
     schema = json.loads(_SCHEMA_PATH.read_text(encoding="utf-8"))
-    import jsonschema  # noqa: PLC0415 (only when there is a config file)
+    if _surely_valid(schema, data):
+        return
+    import jsonschema  # noqa: PLC0415 (its messages, for a file that has problems)
 
     validator = jsonschema.Draft7Validator(schema)
     problems = []

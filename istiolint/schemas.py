@@ -85,6 +85,7 @@ class SchemaStore:
         self.groups = frozenset(group for group, _ in self.kinds)
         self._validators: dict[tuple[str, str, str], jsonschema.Draft4Validator] = {}
         self._gates: dict[tuple[str, str, str], Any] = {}
+        self._schemas: dict[tuple[str, str, str], Mapping[str, Any]] = {}
 
     def resolve_version(self, wanted: str) -> str:
         """``latest`` is the newest release (not a pre-release); ``1.30`` the newest 1.30.x."""
@@ -102,16 +103,13 @@ class SchemaStore:
         return sorted(kind for g, kind in self.kinds if g == group)
 
     def validator(self, group: str, kind: str, version: str) -> jsonschema.Draft4Validator:
+        """jsonschema's validator, for the detailed errors of an object that is not valid."""
         key = (group, kind, version)
         validator = self._validators.get(key)
         if validator is None:
-            info = self.kinds.get((group, kind))
-            directory = info.directory if info else self.istio_version
-            path = self.root / directory / group / f"{kind.lower()}_{version}.json"
-            schema = json.loads(path.read_text(encoding="utf-8"))
-            import jsonschema  # noqa: PLC0415 (a warm run validates nothing)
+            import jsonschema  # noqa: PLC0415 (only an invalid object needs it)
 
-            validator = jsonschema.Draft4Validator(schema)
+            validator = jsonschema.Draft4Validator(self.schema(group, kind, version))
             self._validators[key] = validator
         return validator
 
@@ -129,6 +127,11 @@ class SchemaStore:
         return bool(gate.is_valid(instance))
 
     def schema(self, group: str, kind: str, version: str) -> Mapping[str, Any]:
-        schema = self.validator(group, kind, version).schema
-        assert isinstance(schema, Mapping)
+        key = (group, kind, version)
+        schema = self._schemas.get(key)
+        if schema is None:
+            info = self.kinds.get((group, kind))
+            directory = info.directory if info else self.istio_version
+            path = self.root / directory / group / f"{kind.lower()}_{version}.json"
+            schema = self._schemas[key] = json.loads(path.read_text(encoding="utf-8"))
         return schema
