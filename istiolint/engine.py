@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 from istiolint.config import Settings
@@ -24,7 +25,7 @@ from istiolint.model.kube import MODEL_PROJECTIONS
 from istiolint.parallel import run_split
 from istiolint.positions import FILE_START
 from istiolint.render.build import BuildOptions
-from istiolint.render.kustomize import RenderPlan
+from istiolint.render.kustomize import RenderedDocument, RenderPlan
 from istiolint.render.kustomize import plan as render_plan
 from istiolint.render.kustomize import render as render_kustomizations
 from istiolint.resources import Resource, extract_resources
@@ -132,6 +133,9 @@ class Run:
     tree: LoadedTree
     context: CheckContext
     result: LintResult
+    # what is applied together, by overlay ("" when the tree is one cluster): diff compares
+    # access per overlay
+    worlds: Mapping[str, CheckContext] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -143,6 +147,11 @@ class Inputs:
     stdin: bytes | None = None
     stdin_filename: str = "<stdin>"
     use_git: bool = True
+
+
+def _from_source(origin: Callable[[Detection], SourceFile | None], source: SourceFile,
+                 detection: Detection) -> bool:
+    return origin(detection) is source
 
 
 def _once(findings: Sequence[Finding]) -> list[Finding]:
@@ -344,14 +353,50 @@ class Linter:
         loaded = {source.path for source in tree.sources}
         focus = frozenset(tree.report_paths) if not loaded <= tree.report_paths else None
         context = CheckContext(tree.sources, tree.resources, self.settings, self.schemas, focus)
-        detections = self._without_redundant([*tree.detections, *self._detect(context)])
+        worlds = self._worlds(tree, context)
+        found = [detection for world, own, _ in worlds
+                 for detection in self._detect(world) if own(detection[0])]
+        detections = self._without_redundant([*tree.detections, *found])
         findings = self._decorate(detections, tree.sources, tree.resources)
         findings = _once([f for f in findings if f.path in tree.report_paths])
         findings.sort(key=Finding.sort_key)
         result = LintResult(findings, len(tree.sources),
                             sum(s.total_documents for s in tree.sources), tree.skipped,
                             self.schemas.istio_version)
-        return Run(tree, context, result)
+        clusters = {via: world for world, _, via in worlds if via is not None}
+        return Run(tree, context, result, clusters or {"": context})
+
+    def _worlds(self, tree: LoadedTree, everything: CheckContext
+                ) -> list[tuple[CheckContext, Callable[[Detection], bool], str | None]]:
+        """What the whole-tree checks see, and which of their detections to keep. Overlays
+        (dev, prod) are applied to different clusters: each overlay's objects are checked
+        with the plain files and without the other overlays; the plain files' objects with
+        everything (they are applied wherever any overlay is)."""
+        overlays = [s for s in tree.sources
+                    if s.documents and isinstance(s.documents[0], RenderedDocument)]
+        if len(overlays) < 2:
+            return [(everything, lambda detection: True, None)]
+        rendered = {id(s) for s in overlays}
+
+        def origin(detection: Detection) -> SourceFile | None:
+            return detection.resource.source if detection.resource is not None else \
+                detection.source
+
+        def plain(detection: Detection) -> bool:
+            found = origin(detection)
+            return found is None or id(found) not in rendered
+
+        worlds: list[tuple[CheckContext, Callable[[Detection], bool], str | None]] = \
+            [(everything, plain, None)]
+        sources = [s for s in tree.sources if id(s) not in rendered]
+        resources = [r for r in tree.resources if id(r.source) not in rendered]
+        for overlay in overlays:
+            world = replace(everything, sources=[*sources, overlay],
+                            resources=[*resources, *(r for r in tree.resources
+                                                     if r.source is overlay)])
+            worlds.append((world, partial(_from_source, origin, overlay),
+                           overlay.documents[0].via))
+        return worlds
 
     def _enabled_checks(self) -> list[LoadedCheck]:
         enabled = self.selection.enabled

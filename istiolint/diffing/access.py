@@ -48,6 +48,7 @@ class AccessChange:
     after: Verdict
     match: Mapping[str, Any]
     witnesses: int
+    via: str | None = None  # the overlay (cluster) whose objects these are, when several
 
 
 def _fingerprint(policy: Policy) -> str:

@@ -10,7 +10,7 @@ import copy
 import json
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from istiolint.engine import Inputs, Linter, Run
 from istiolint.errors import UsageError
 from istiolint.findings import Finding
 from istiolint.fingerprints import identity
+from istiolint.model.mesh import MeshModel
 
 WORKTREE, GIT, PATH, CLUSTER = "worktree", "git", "path", "cluster"
 CLUSTER_FILE = "live-cluster.json"
@@ -73,6 +74,29 @@ def finding_changes(base: Sequence[Finding], head: Sequence[Finding]
             [f for f in base if _fingerprint(f) not in after])
 
 
+def _access_per_cluster(base: Run, head: Run) -> tuple[list[AccessChange], list[str]]:
+    """Access compared overlay by overlay (each is a cluster of its own); a flip that several
+    overlays share (one of the plain files' workloads) is listed once, naming them all."""
+    if set(base.worlds) == set(head.worlds) == {""}:
+        return access_changes(base.context.model, head.context.model)
+    changes: dict[str, tuple[AccessChange, list[str]]] = {}
+    notes: list[str] = []
+    for via in sorted(set(base.worlds) | set(head.worlds)):
+        before = base.worlds.get(via, base.context if via == "" else None)
+        after = head.worlds.get(via, head.context if via == "" else None)
+        empty = MeshModel.build([], (before or after or base.context).settings.root_namespace)
+        found, why = access_changes(before.model if before else empty,
+                                    after.model if after else empty)
+        notes += [f"{via}: {note}" if via else note for note in why]
+        for change in found:
+            key = json.dumps([change.direction, change.target_description,
+                              change.request.as_json(), change.match, change.before.status,
+                              change.after.status], sort_keys=True, default=str)
+            changes.setdefault(key, (change, []))[1].append(via)
+    return [replace(change, via=", ".join(v for v in vias if v) or None)
+            for change, vias in changes.values()], notes
+
+
 class Differ:
     def __init__(self, linter: Linter, paths: Sequence[str], *, use_git: bool = True) -> None:
         linter.with_model = True
@@ -90,8 +114,7 @@ class Differ:
             result.objects = object_changes(base_side.run.tree.resources,
                                             head_side.run.tree.resources,
                                             base_is_cluster=base.source == CLUSTER)
-            result.access, result.notes = access_changes(base_side.run.context.model,
-                                                         head_side.run.context.model)
+            result.access, result.notes = _access_per_cluster(base_side.run, head_side.run)
             result.new_findings, result.fixed_findings = finding_changes(
                 base_side.run.result.findings, head_side.run.result.findings)
             return result

@@ -73,7 +73,7 @@ def access_json(change: AccessChange) -> dict[str, Any]:
             "after": _verdict_json(change.after),
             "policies": {"before": policies_json(change.before),
                          "after": policies_json(change.after)},
-            "witnesses": change.witnesses}
+            "witnesses": change.witnesses, **({"via": change.via} if change.via else {})}
 
 
 def _counts(result: DiffResult) -> dict[str, int]:
@@ -228,8 +228,11 @@ def _json_groups(access: Sequence[Mapping[str, Any]]) -> list[tuple[Mapping[str,
     groups: dict[tuple[str, ...], tuple[Mapping[str, Any], list[str]]] = {}
     for change in access:
         key = (change["direction"], _value(change["match"]), change["before"]["reason"],
-               change["after"]["reason"])
-        groups.setdefault(key, (change, []))[1].append(change["workload"]["description"])
+               change["after"]["reason"], change.get("via", ""))
+        described = change["workload"]["description"]
+        if change.get("via"):
+            described += f" ({change['via']})"
+        groups.setdefault(key, (change, []))[1].append(described)
     return sorted(groups.values(), key=lambda g: (g[0]["direction"] != WIDENED, -len(g[1]),
                                                   g[1][0]))
 

@@ -223,3 +223,14 @@ def test_a_comment_in_the_patch_suppresses_its_rendered_finding(example: Path,
         '        # istiolint: disable-next-line=AP005 -- fixed in the next release\n'
         '        methods: ["GET", "post"]'))
     assert _check(run_cli, ".")[:2] == (0, [])
+
+
+def test_overlays_are_different_clusters(example: Path, run_cli: Run) -> None:
+    """dev and prod render the same objects in the same namespace (for two clusters): rules
+    about objects applying together must not mix them (no merged RequestAuthentications, no
+    policy of one overlay made redundant by the other's)."""
+    kustomization = example / "overlays/dev/kustomization.yaml"
+    kustomization.write_text(kustomization.read_text().replace("namespace: httpbin-dev\n", ""))
+    code, findings, _ = _check(run_cli, ".")
+    assert [(f["rule"], f["via"]) for f in findings] == \
+        [("AP005", "kustomize build overlays/prod")]

@@ -58,3 +58,23 @@ def test_an_unchanged_tree_renders_to_no_difference(repository: Path, run_cli: R
                            "-f", "json")
     report = json.loads(out)
     assert code == 0 and report["objects"] == [] and report["access"] == []
+
+
+def test_access_is_compared_per_overlay(repository: Path, run_cli: Run) -> None:
+    """dev and prod render the same namespace (two clusters): a change to prod's patch is
+    prod's, and dev is compared with dev only."""
+    kustomization = repository / "overlays/dev/kustomization.yaml"
+    kustomization.write_text(kustomization.read_text().replace("namespace: httpbin-dev\n", ""))
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "commit",
+                    "-qam", "dev in the same namespace"], cwd=repository, check=True)
+    patch = repository / "overlays/prod/allow-post.yaml"
+    patch.write_text(patch.read_text().replace('"post"', '"POST"'))
+    code, out, err = run_cli("diff", "--isolated", "--base", "HEAD", "--render", "kustomize",
+                             "-f", "json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["access"]
+    assert {group.get("via") for group in report["access"]} == \
+        {"kustomize build overlays/prod"}
+    _, text, _ = run_cli("diff", "--isolated", "--base", "HEAD", "--render", "kustomize")
+    assert "Deployment httpbin/httpbin (kustomize build overlays/prod)" in text
