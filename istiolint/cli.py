@@ -216,9 +216,14 @@ def _given(values: list[str] | None) -> tuple[str, ...] | None:
     return None if values is None else tuple(values)
 
 
-def _linter(config: Path | None, isolated: bool, root_namespace: str | None) -> Linter:
-    settings = apply_overrides(_settings(config, isolated), root_namespace=root_namespace)
-    return Linter(load_registry(settings.plugins), settings, Path.cwd())
+def _linter(config: Path | None, isolated: bool, root_namespace: str | None,
+            render: str | None = None, *, allow_remote: bool = False,
+            allow_plugins: bool = False) -> Linter:
+    settings = apply_overrides(_settings(config, isolated), root_namespace=root_namespace,
+                               render=render_choice(render))
+    linter = Linter(load_registry(settings.plugins), settings, Path.cwd())
+    linter.build_options = BuildOptions(allow_remote=allow_remote, allow_plugins=allow_plugins)
+    return linter
 
 
 def _pairs(values: list[str] | None, flag: str) -> dict[str, str]:
@@ -272,9 +277,13 @@ def simulate(
     root_namespace: RootNamespaceOption = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v",
                                           help="Show every request's trace.")] = False,
+    render: RenderOption = None,
+    allow_remote_bases: AllowRemoteOption = False,
+    allow_kustomize_plugins: AllowPluginsOption = False,
 ) -> None:
     """Decide requests against the manifests: ALLOW or DENY, the status and the policy."""
-    linter = _linter(config, isolated, root_namespace)
+    linter = _linter(config, isolated, root_namespace, render, allow_remote=allow_remote_bases,
+                     allow_plugins=allow_kustomize_plugins)
     if output_format not in ("text", "json"):
         raise UsageError(f"unknown format {output_format!r}; use text or json")
     if requests is not None:

@@ -234,3 +234,15 @@ def test_overlays_are_different_clusters(example: Path, run_cli: Run) -> None:
     code, findings, _ = _check(run_cli, ".")
     assert [(f["rule"], f["via"]) for f in findings] == \
         [("AP005", "kustomize build overlays/prod")]
+
+
+def test_simulate_an_overlay(example: Path, run_cli: Run) -> None:
+    request = ["--workload", "httpbin/httpbin", "--method", "GET", "--path", "/headers",
+               "--port", "8080", "--jwt-issuer", "https://auth.acme-shop.io/realms/shop",
+               "--jwt-subject", "alice", "-f", "json"]
+    code, out, _ = run_cli("simulate", "overlays/prod", "--render", "kustomize", "--isolated",
+                           *request)
+    assert code == 0 and json.loads(out)["results"][0]["status"] == 200
+    post = [*request[:3], "POST", *request[4:]]
+    _, out, _ = run_cli("simulate", "overlays/prod", "--render", "kustomize", "--isolated", *post)
+    assert json.loads(out)["results"][0]["status"] == 403  # the patch wrote "post"
