@@ -24,7 +24,7 @@ from istiolint.kyma.derive import generated_resources
 from istiolint.model.kube import MODEL_PROJECTIONS
 from istiolint.parallel import run_split
 from istiolint.positions import FILE_START
-from istiolint.render.build import BuildOptions
+from istiolint.render.build import BuildOptions, repository_root
 from istiolint.render.kustomize import RenderedDocument, RenderPlan
 from istiolint.render.kustomize import plan as render_plan
 from istiolint.render.kustomize import render as render_kustomizations
@@ -283,7 +283,8 @@ class Linter:
             if found.render is not None:
                 results += [self._checked(source, local_checks) for source in
                             render_kustomizations(found.render, self.wants,
-                                                  self.build_options, self.shown)]
+                                                  self.build_options, self.shown,
+                                                  self._repository(found.tree))]
         tree = LoadedTree(skipped=list(found.skipped),
                           report_paths={*found.report_paths, *shown_elsewhere})
         for result in results:
@@ -295,6 +296,12 @@ class Linter:
             tree.detections.extend(self._checked_generated(generated, local_checks))
             tree.resources.extend(generated)
         return tree
+
+    def _repository(self, tree: Tree) -> Path:
+        """What kustomize builds may read: the repository (a revision's, or the work tree
+        around the working directory)."""
+        return tree.disk_root([])[0] if not isinstance(tree, FileSystemTree) else \
+            repository_root(self.cwd)
 
     def _checked_generated(self, generated: Sequence[Resource],
                            local_checks: Sequence[LoadedCheck]

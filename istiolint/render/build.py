@@ -40,7 +40,9 @@ class RenderError(UsageError):
 
 
 def refuse_unsafe(graph: KustomizationGraph, root: Kustomization, shown: str,
-                  options: BuildOptions, display: dict[Path, str]) -> None:
+                  options: BuildOptions, display: dict[Path, str], within: Path) -> None:
+    """Refuse a build that would fetch, run, or read outside ``within`` (the repository)
+    without the command-line flag that allows it."""
     problems = []
     for node in graph.reachable(root):
         where = display.get(node.file, str(node.file))
@@ -48,11 +50,38 @@ def refuse_unsafe(graph: KustomizationGraph, root: Kustomization, shown: str,
             problems += [f"{where} ({pointer}): '{entry}' is not a local file or directory, so "
                          "kustomize would fetch it; pass --allow-remote-bases to allow that"
                          for pointer, entry in node.remote]
+            problems += [f"{where}: it reads {_described(path, display)}, outside {within}; "
+                         "pass --allow-remote-bases to allow that"
+                         for path in (*node.local_dirs, *node.local_files)
+                         if not _inside(path, within)]
         if not options.allow_plugins:
             problems += [f"{where} ({pointer}): {why}; pass --allow-kustomize-plugins to allow "
                          "that" for pointer, why in node.plugins]
     if problems:
         raise RenderError(f"not building {shown}:\n  " + "\n  ".join(problems))
+
+
+def repository_root(directory: Path) -> Path:
+    """The git work tree holding ``directory``, else ``directory`` itself."""
+    try:
+        completed = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=directory,
+                                   capture_output=True, check=False, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return directory
+    top = completed.stdout.decode("utf-8", "surrogateescape").strip()
+    return Path(top) if completed.returncode == 0 and top else directory
+
+
+def _described(path: Path, display: dict[Path, str]) -> str:
+    shown = display.get(path, str(path))
+    return f"{shown} (a link to {path.resolve()})" if path.is_symlink() else shown
+
+
+def _inside(path: Path, within: Path) -> bool:
+    try:  # through links, as kustomize reads them
+        return path.resolve().is_relative_to(within.resolve())
+    except (OSError, RuntimeError):
+        return False
 
 
 def _command() -> list[str]:

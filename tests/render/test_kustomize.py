@@ -232,6 +232,7 @@ def test_overlays_are_different_clusters(example: Path, run_cli: Run) -> None:
     kustomization = example / "overlays/dev/kustomization.yaml"
     kustomization.write_text(kustomization.read_text().replace("namespace: httpbin-dev\n", ""))
     code, findings, _ = _check(run_cli, ".")
+    assert code == 1
     assert [(f["rule"], f["via"]) for f in findings] == \
         [("AP005", "kustomize build overlays/prod")]
 
@@ -246,3 +247,22 @@ def test_simulate_an_overlay(example: Path, run_cli: Run) -> None:
     post = [*request[:3], "POST", *request[4:]]
     _, out, _ = run_cli("simulate", "overlays/prod", "--render", "kustomize", "--isolated", *post)
     assert json.loads(out)["results"][0]["status"] == 403  # the patch wrote "post"
+
+
+def test_a_base_outside_the_repository_needs_the_flag(example: Path, run_cli: Run,
+                                                      tmp_path: Path) -> None:
+    """A pull request could point a base at the CI runner's files (../../..): reading outside
+    the repository is refused like fetching."""
+    outside = tmp_path / "outside"
+    shutil.copytree(example / "base", outside)
+    (example / "overlays/dev/kustomization.yaml").write_text(
+        "resources:\n- ../../../outside\n")
+    code, _, err = _check(run_cli, "overlays/dev")
+    assert code == 2 and "outside" in err and "--allow-remote-bases" in err
+    assert _check(run_cli, "overlays/dev", "--allow-remote-bases")[0] == 0
+    (example / "overlays/dev/kustomization.yaml").write_text("resources:\n- ../../base\n")
+    (example / "base/escape.yaml").symlink_to(outside / "httpbin.yaml")
+    base = example / "base/kustomization.yaml"
+    base.write_text(base.read_text() + "- escape.yaml\n")
+    code, _, err = _check(run_cli, "overlays/dev")
+    assert code == 2 and f"escape.yaml (a link to {outside / 'httpbin.yaml'})" in err
