@@ -8,6 +8,7 @@ others in the head object.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -56,9 +57,64 @@ class ObjectChange:
     fields: Sequence[FieldChange] = field(default_factory=tuple)
 
 
+# Pairing the items of unordered lists compares every item with every other (recursively, so
+# the work multiplies with every level of lists in lists), and DeepDiff's cost grows with every
+# change. Objects larger than MAX_COMPARED_NODES are compared key by key at the top; objects
+# whose pairing would cost more than MAX_PAIRING_WORK are compared with their lists sorted by
+# content (same items, maybe less neat pairs), so that whatever a pull request holds costs
+# little. Real policies stay far below both.
+MAX_COMPARED_NODES = 5_000
+MAX_PAIRING_WORK = 20_000
+
+
+def _nodes(value: Any) -> int:
+    """How many values ``value`` holds, counting no further than the limit."""
+    pending = [value]
+    nodes = 0
+    while pending and nodes <= MAX_COMPARED_NODES:
+        node = pending.pop()
+        nodes += 1
+        if isinstance(node, dict):
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+    return nodes
+
+
+def _pairing_work(value: Any) -> int:
+    """An upper bound of the comparisons pairing costs: a list compares each pair of items."""
+    if isinstance(value, dict):
+        return 1 + sum(_pairing_work(child) for child in value.values())
+    if isinstance(value, list):
+        children = [_pairing_work(child) for child in value]
+        return 1 + sum(children) + len(value) ** 2 * max(children, default=0)
+    return 1
+
+
+def _sorted_lists(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _sorted_lists(child) for key, child in value.items()}
+    if isinstance(value, list):
+        children = [_sorted_lists(child) for child in value]
+        return sorted(children, key=lambda child: json.dumps(child, sort_keys=True, default=str))
+    return value
+
+
+def _summary(value: Any) -> Any:
+    return value if _nodes(value) <= 1 else \
+        f"({type(value).__name__} too large to compare field by field)"
+
+
 def _field_changes(before: Any, after: Any) -> list[FieldChange]:
-    found = DeepDiff(before, after, ignore_order=True, view="tree",
-                     cutoff_intersection_for_pairs=1)
+    if max(_nodes(before), _nodes(after)) > MAX_COMPARED_NODES and \
+            isinstance(before, dict) and isinstance(after, dict):
+        return [FieldChange("changed", (key,), _summary(before.get(key)), _summary(after.get(key)))
+                for key in sorted(set(before) | set(after)) if before.get(key) != after.get(key)]
+    if max(_pairing_work(before), _pairing_work(after)) <= MAX_PAIRING_WORK:
+        found = DeepDiff(before, after, ignore_order=True, view="tree",
+                         cutoff_intersection_for_pairs=1)
+    else:
+        found = DeepDiff(_sorted_lists(before), _sorted_lists(after), view="tree")
     changes = []
     for report, levels in found.items():
         change = _REPORTS.get(report)
