@@ -46,6 +46,11 @@ class RenderedDocument(Document):
     def location(self, pointer: str) -> tuple[str | None, Position]:
         return self._locate(pointer)
 
+    def position(self, pointer: str) -> Position:
+        """In the source itself (the overlay's kustomization file, which stands for the build's
+        output that nobody edits): its start. Findings use :meth:`location`."""
+        return FILE_START
+
 
 @dataclass(frozen=True)
 class RenderPlan:
