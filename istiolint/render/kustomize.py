@@ -116,7 +116,8 @@ def _rendered_source(output: str, root: Kustomization, wants: WantsDocument, dis
             continue
         metadata = data.get("metadata")
         name = metadata.get("name") if isinstance(metadata, Mapping) else None
-        locate = locator.for_object(origin, str(kind), name if isinstance(name, str) else "")
+        locate = locator.for_object(origin, str(kind), name if isinstance(name, str) else "",
+                                    data)
         source.documents.append(RenderedDocument(document.index, data, output, via, locate))
     return source
 
@@ -178,25 +179,25 @@ class _Locator:
             return self.tree_root / resolved.relative_to(self.disk_root)
         return resolved
 
-    def for_object(self, origin: Mapping[str, Any], kind: str, name: str
-                   ) -> Callable[[str], tuple[str, Position]]:
+    def for_object(self, origin: Mapping[str, Any], kind: str, name: str,
+                   rendered: Mapping[str, Any]) -> Callable[[str], tuple[str, Position]]:
         file = self._path(origin.get("path")) if "repo" not in origin else None
         configured_in = self._path(origin.get("configuredIn"))
 
         def locate(pointer: str) -> tuple[str, Position]:
-            return self.locate(file, configured_in, kind, name, pointer)
+            return self.locate(file, configured_in, kind, name, pointer, rendered)
 
         return locate
 
     def locate(self, file: Path | None, configured_in: Path | None, kind: str, name: str,
-               pointer: str) -> tuple[str, Position]:
+               pointer: str, rendered: Mapping[str, Any]) -> tuple[str, Position]:
         original = self._original(file, kind, name) if file is not None else None
         names = {name} | ({_name(original.data)} if original is not None else set())
         chain = self.graph.chain_to(self.root, file) if file is not None else [self.root]
         if not any(pointer == p or pointer.startswith(p + "/") for p in _IDENTITY) and pointer:
             for node in chain:
                 for patch in reversed(node.patches):
-                    found = _covered(patch, kind, names, pointer)
+                    found = _covered(patch, kind, names, pointer, rendered)
                     if found is not None:
                         document, at = found
                         where = patch.path or node.file
@@ -249,42 +250,61 @@ def _targets(patch: Patch, kind: str, names: set[str], data: Any) -> bool:
     return isinstance(data, Mapping) and data.get("kind") == kind and _name(data) in names
 
 
-def _covered(patch: Patch, kind: str, names: set[str], pointer: str
-             ) -> tuple[Document, str] | None:
-    """The patch document and the pointer in it that set the value at ``pointer``, if any."""
+def _covered(patch: Patch, kind: str, names: set[str], pointer: str,
+             rendered: Mapping[str, Any]) -> tuple[Document, str] | None:
+    """The patch document and the pointer in it that set the value at ``pointer``, if any: the
+    patch targets the object, sets that value (or a list or value above it), and the rendered
+    object holds what the patch wrote there (so a patch whose target istiolint matches too
+    loosely, or whose value a later patch replaced, is passed over)."""
     for document in reversed(patch.documents):
         data = document.data
         if patch.json6902:
             if isinstance(data, list) and _targets(patch, kind, names, None):
-                found = _covering_operation(data, pointer)
+                found = _covering_operation(data, pointer, rendered)
                 if found is not None:
                     return document, found
-        elif _targets(patch, kind, names, data) and _sets(data, pointer):
+        elif _targets(patch, kind, names, data) and _sets(data, pointer, rendered):
             return document, pointer
     return None
 
 
-def _sets(data: Any, pointer: str) -> bool:
-    """Whether a strategic-merge patch sets the value at ``pointer`` (or replaces a list or
-    value above it)."""
+_ABSENT = object()
+
+
+def _at(data: Any, tokens: Sequence[str]) -> Any:
     value = data
-    for token in split_pointer(pointer):
-        if isinstance(value, Mapping):
-            if token not in value:
-                return False
+    for token in tokens:
+        if isinstance(value, Mapping) and token in value:
             value = value[token]
+        elif isinstance(value, list) and token.isdigit() and int(token) < len(value):
+            value = value[int(token)]
         else:
-            return True
-    return True
+            return _ABSENT
+    return value
 
 
-def _covering_operation(operations: list[Any], pointer: str) -> str | None:
+def _sets(data: Any, pointer: str, rendered: Mapping[str, Any]) -> bool:
+    """Whether a strategic-merge patch set the value at ``pointer`` (or a list or value above
+    it, which replaces what the base had), as the rendered object shows."""
+    tokens = split_pointer(pointer)
+    value = data
+    for depth, token in enumerate(tokens):
+        if not isinstance(value, Mapping):
+            return bool(value == _at(rendered, tokens[:depth]))
+        if token not in value:
+            return False
+        value = value[token]
+    return isinstance(value, Mapping) or bool(value == _at(rendered, tokens))
+
+
+def _covering_operation(operations: list[Any], pointer: str, rendered: Mapping[str, Any]
+                        ) -> str | None:
     for index in reversed(range(len(operations))):
         operation = operations[index]
-        if not isinstance(operation, Mapping) or operation.get("op") not in (
-                "add", "replace", "copy", "move"):
+        if not isinstance(operation, Mapping) or operation.get("op") not in ("add", "replace"):
             continue
         path = operation.get("path")
-        if isinstance(path, str) and (pointer == path or pointer.startswith(path + "/")):
+        if isinstance(path, str) and (pointer == path or pointer.startswith(path + "/")) and \
+                operation.get("value") == _at(rendered, split_pointer(path)):
             return f"/{index}/value{pointer[len(path):]}"
     return None

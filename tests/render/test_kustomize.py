@@ -266,3 +266,24 @@ def test_a_base_outside_the_repository_needs_the_flag(example: Path, run_cli: Ru
     base.write_text(base.read_text() + "- escape.yaml\n")
     code, _, err = _check(run_cli, "overlays/dev")
     assert code == 2 and f"escape.yaml (a link to {outside / 'httpbin.yaml'})" in err
+
+
+def test_a_patch_that_did_not_write_the_value_is_passed_over(example: Path,
+                                                             run_cli: Run) -> None:
+    """istiolint matches patch targets loosely (label selectors are not evaluated): the
+    rendered value tells which patch wrote it."""
+    _write(example, {
+        "overlays/prod/kustomization.yaml": """\
+            resources:
+            - ../../base
+            patches:
+            - path: deny.yaml
+              target: {kind: AuthorizationPolicy, name: httpbin}
+            - path: audit.yaml
+              target: {kind: AuthorizationPolicy, labelSelector: "app=other"}
+            """,
+        "overlays/prod/deny.yaml": "- op: replace\n  path: /spec/action\n  value: DENYY\n",
+        "overlays/prod/audit.yaml": "- op: replace\n  path: /spec/action\n  value: AUDIT\n"})
+    _, findings, _ = _check(run_cli, "overlays/prod")
+    (finding,) = [f for f in findings if f["rule"] == "SC003"]
+    assert (finding["path"], finding["line"]) == ("overlays/prod/deny.yaml", 3)
