@@ -97,6 +97,8 @@ def generated_resources(resources: Sequence[Resource]) -> list[Resource]:
 def _resource(owner: Resource, generated: Generated) -> Resource:
     obj: dict[str, Any] = generated.obj
     metadata = obj.get("metadata", {})
+    namespace = metadata.get("namespace")
     ref = ResourceRef(str(obj.get("apiVersion")), str(obj.get("kind")),
-                      str(metadata.get("namespace")) or None, str(metadata.get("name")))
+                      namespace if isinstance(namespace, str) and namespace else None,
+                      str(metadata.get("name")))
     return Resource(owner.source, GeneratedDocument(owner, generated), "", obj, ref)
