@@ -51,7 +51,6 @@ class Kustomization:
     plugins: list[tuple[str, str]] = field(default_factory=list)  # (pointer, why)
     patches: list[Patch] = field(default_factory=list)
     configurations: list[Path] = field(default_factory=list)  # plugin configuration files
-    problems: list[tuple[str, str]] = field(default_factory=list)  # (pointer, problem)
 
 
 def kustomization_file(directory: Path, tree: Tree) -> Path | None:
@@ -90,8 +89,6 @@ class KustomizationGraph:
         data = documents[0].data if len(documents) == 1 else None
         node = Kustomization(directory, file, data if isinstance(data, Mapping) else {},
                              documents[0] if documents else None)
-        if not isinstance(data, Mapping):
-            node.problems.append(("", "not a kustomization (one YAML mapping expected)"))
         self.nodes[directory] = node
         self._read_inputs(node)
         self._read_patches(node)
@@ -110,8 +107,7 @@ class KustomizationGraph:
         for key in _BUILD_INPUTS:
             for pointer, entry in self._entries(node, key):
                 if not isinstance(entry, str) or not entry.strip():
-                    node.problems.append((pointer, "an entry must be a path or URL"))
-                    continue
+                    continue  # the build refuses it
                 target = Path(os.path.normpath(node.directory / entry))
                 if _URL.search(entry) or not (self.tree.is_dir(target) or
                                               self.tree.is_file(target)):
@@ -123,11 +119,9 @@ class KustomizationGraph:
 
     def _read_patches(self, node: Kustomization) -> None:
         for key in _PATCH_LISTS:
-            for pointer, entry in self._entries(node, key):
+            for _, entry in self._entries(node, key):
                 patch = self._patch(node, key, entry)
-                if patch is None:
-                    node.problems.append((pointer, "a patch istiolint cannot read"))
-                else:
+                if patch is not None:  # else the build refuses it, or findings skip it
                     node.patches.append(patch)
 
     def _patch(self, node: Kustomization, key: str, entry: Any) -> Patch | None:
