@@ -37,6 +37,7 @@ class Patch:
     json6902: bool
     target_kind: str | None = None
     target_name: str | None = None
+    entry: str = ""  # its pointer in the kustomization (where an inline patch is written)
 
 
 @dataclass
@@ -119,12 +120,12 @@ class KustomizationGraph:
 
     def _read_patches(self, node: Kustomization) -> None:
         for key in _PATCH_LISTS:
-            for _, entry in self._entries(node, key):
-                patch = self._patch(node, key, entry)
+            for pointer, entry in self._entries(node, key):
+                patch = self._patch(node, key, entry, pointer)
                 if patch is not None:  # else the build refuses it, or findings skip it
                     node.patches.append(patch)
 
-    def _patch(self, node: Kustomization, key: str, entry: Any) -> Patch | None:
+    def _patch(self, node: Kustomization, key: str, entry: Any, pointer: str) -> Patch | None:
         target: Mapping[str, Any] = {}
         inline: str | None = None
         path: Path | None = None
@@ -149,7 +150,8 @@ class KustomizationGraph:
                                                isinstance(documents[0].data, list))
         kind, name = target.get("kind"), target.get("name")
         return Patch(path, documents, json6902, kind if isinstance(kind, str) else None,
-                     name if isinstance(name, str) else None)
+                     name if isinstance(name, str) else None,
+                     pointer if isinstance(entry, str) else f"{pointer}/patch")
 
     def _read_plugins(self, node: Kustomization) -> None:
         for key in _HELM_KEYS:

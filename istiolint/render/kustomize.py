@@ -200,9 +200,11 @@ class _Locator:
                     found = _covered(patch, kind, names, pointer, rendered)
                     if found is not None:
                         document, at = found
-                        where = patch.path or node.file
-                        return self.display(where), document.position(at) \
-                            if patch.path is not None else FILE_START
+                        if patch.path is not None:
+                            return self.display(patch.path), document.position(at)
+                        written = node.document.position(patch.entry) if node.document \
+                            else FILE_START  # inline: where the patch is written
+                        return self.display(node.file), written
         if original is not None and file is not None:
             return self.display(file), original.position(pointer)
         if configured_in is not None:

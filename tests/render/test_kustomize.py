@@ -94,7 +94,8 @@ def test_json6902_patches_and_inline_patches(example: Path, run_cli: Run) -> Non
     by_rule = {f["rule"]: f for f in findings}
     assert (by_rule["SC003"]["path"], by_rule["SC003"]["line"]) == ("overlays/prod/deny.yaml", 3)
     inline = [f for f in findings if f["pointer"] == "/spec/jwtRules/0/jwksUri"]
-    assert inline and {f["path"] for f in inline} == {"overlays/prod/kustomization.yaml"}
+    assert inline and {(f["path"], f["line"]) for f in inline} == \
+        {("overlays/prod/kustomization.yaml", 7)}  # the inline patch's text
 
 
 def test_the_pre_commit_hook_reports_a_changed_patch(example: Path, run_cli: Run) -> None:
