@@ -25,7 +25,10 @@ API server reads it:
 * ``description`` texts are dropped (they are documentation, not constraints);
 * ``x-kubernetes-validations`` (CEL rules) are kept as they are, for istiolint's CEL evaluator.
 
-Usage: ``python scripts/generate_schemas.py [--upstream DIR] [--crds FILE...] [--out DIR] [--check]``.
+Usage::
+
+    python scripts/generate_schemas.py [--upstream DIR] [--crds FILE...] [--out DIR] [--check]
+
 ``--check`` writes nothing and exits 1 when the committed schemas differ from a fresh generation.
 """
 
