@@ -284,7 +284,7 @@ class Linter:
                 results += [self._checked(source, local_checks) for source in
                             render_kustomizations(found.render, self.wants,
                                                   self.build_options, self.shown,
-                                                  self._repository(found.tree))]
+                                                  self._repository_of(found.tree, inputs))]
         tree = LoadedTree(skipped=list(found.skipped),
                           report_paths={*found.report_paths, *shown_elsewhere})
         for result in results:
@@ -297,11 +297,24 @@ class Linter:
             tree.resources.extend(generated)
         return tree
 
-    def _repository(self, tree: Tree) -> Path:
-        """What kustomize builds may read: the repository (a revision's, or the work tree
-        around the working directory)."""
-        return tree.disk_root([])[0] if not isinstance(tree, FileSystemTree) else \
-            repository_root(self.cwd)
+    def _repository_of(self, tree: Tree, inputs: Inputs) -> Callable[[Path], Path]:
+        """What a kustomize build of a directory may read: its repository (a revision's, or
+        the git work tree holding it), else the widest of the working directory and the
+        paths named that holds it."""
+        if not isinstance(tree, FileSystemTree):
+            root = tree.disk_root([])[0]
+            return lambda directory: root
+        named = [self.cwd, *(self._absolute(p) for p in named_paths([*inputs.paths,
+                                                                      *inputs.context]))]
+
+        def repository(directory: Path) -> Path:
+            top = repository_root(directory)
+            if top != directory:
+                return top
+            holding = [p for p in named if directory == p or directory.is_relative_to(p)]
+            return min(holding, key=lambda p: len(p.parts), default=directory)
+
+        return repository
 
     def _checked_generated(self, generated: Sequence[Resource],
                            local_checks: Sequence[LoadedCheck]

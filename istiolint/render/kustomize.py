@@ -80,9 +80,10 @@ def plan(kustomizations: Sequence[Path], named: Sequence[Path], tree: Tree) -> R
 
 
 def render(plan: RenderPlan, wants: WantsDocument, options: BuildOptions,
-           display: Display, within: Path) -> list[SourceFile]:
+           display: Display, within: Callable[[Path], Path]) -> list[SourceFile]:
     """One source per root: its build output, positioned in the files people edit. The builds
-    may only read below ``within`` (the repository) unless remote inputs are allowed."""
+    may only read below ``within(root directory)`` (its repository) unless remote inputs are
+    allowed."""
     sources = []
     files = _Files(plan.graph.tree)
     shown_files = {node.file: display(node.file) for node in plan.graph.nodes.values()}
@@ -91,7 +92,7 @@ def render(plan: RenderPlan, wants: WantsDocument, options: BuildOptions,
         (Path("/"), Path("/"))
     for root in plan.roots:
         shown = display(root.directory)
-        refuse_unsafe(plan.graph, root, shown, options, shown_files, within)
+        refuse_unsafe(plan.graph, root, shown, options, shown_files, within(root.directory))
         output, origin_base = build(disk_root / root.directory.relative_to(tree_root), shown,
                                     options)
         locator = _Locator(plan.graph, root, files, display, origin_base,

@@ -288,3 +288,18 @@ def test_a_patch_that_did_not_write_the_value_is_passed_over(example: Path,
     _, findings, _ = _check(run_cli, "overlays/prod")
     (finding,) = [f for f in findings if f["rule"] == "SC003"]
     assert (finding["path"], finding["line"]) == ("overlays/prod/deny.yaml", 3)
+
+
+def test_a_tree_named_from_elsewhere_is_its_own_boundary(example: Path, run_cli: Run,
+                                                         tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch
+                                                         ) -> None:
+    """Outside git, what a build may read is bounded by the widest of the working directory
+    and the paths named that holds it: naming the tree from elsewhere lets its overlays read
+    their bases."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    code, findings, err = _check(run_cli, str(example))
+    assert code == 1, err
+    assert [f["rule"] for f in findings] == ["AP005"]
