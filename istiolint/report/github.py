@@ -68,7 +68,7 @@ def _annotation(finding: Finding) -> str:
         properties += [("col", str(position.column)),
                        ("endColumn", str(max(position.end_column - 1, position.column)))]
     properties.append(("title", f"{finding.code} {finding.name}"))
-    message = finding.message
+    message = finding.full_message
     if len(message) > MAX_MESSAGE:
         message = message[:MAX_MESSAGE - 1] + "…"
     props = ",".join(f"{key}={escape_property(value)}" for key, value in properties)
@@ -81,7 +81,7 @@ def _plain_line(finding: Finding) -> str:
     if path.lstrip().startswith("::"):
         path = "./" + path.lstrip()
     line = (f"{path}:{position.line}:{position.column}: {finding.code} {finding.severity} "
-            f"{plain(finding.message)}")
+            f"{plain(finding.full_message)}")
     if finding.resource is not None:
         line += f" [{plain(str(finding.resource))}]"
     return line

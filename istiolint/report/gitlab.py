@@ -37,7 +37,7 @@ def code_quality(result: LintResult) -> list[dict[str, Any]]:
     for finding, fingerprint in zip(result.findings, fingerprints(result.findings), strict=True):
         position = finding.position
         issues.append({
-            "description": f"{finding.code}: {finding.message}",
+            "description": f"{finding.code}: {finding.full_message}",
             "check_name": finding.code,
             "fingerprint": fingerprint,
             "severity": SEVERITIES[finding.severity],

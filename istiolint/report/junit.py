@@ -52,7 +52,7 @@ def _case_name(finding: Finding) -> str:
 def _details(finding: Finding, options: ReportOptions) -> str:
     position = finding.position
     lines = [f"{finding.path}:{position.line}:{position.column}: {finding.code} "
-             f"{finding.name} ({finding.severity})", finding.message]
+             f"{finding.name} ({finding.severity})", finding.full_message]
     if finding.resource is not None:
         lines.append(f"object: {finding.resource}")
     if finding.pointer:
@@ -81,7 +81,7 @@ def _suite(path: str, findings: list[Finding], options: ReportOptions) -> ET.Ele
         case = ET.SubElement(suite, "testcase", {"classname": xml_text(path),
                                                  "name": xml_text(name),
                                                  "file": xml_text(path)})
-        message = xml_text(finding.message)
+        message = xml_text(finding.full_message)
         if finding.severity is Severity.INFO:
             outcome = ET.SubElement(case, "skipped", {"message": message})
         else:

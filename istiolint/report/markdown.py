@@ -56,8 +56,11 @@ def _object(resource: Mapping[str, Any] | None) -> str:
 
 def _row(finding: Mapping[str, Any]) -> str:
     severity = Severity.parse(finding["severity"])
+    message = finding["message"]
+    if finding.get("via"):
+        message += f" (via {finding['via']})"
     return (f"| {int(finding['line'])}:{int(finding['column'])} | {_ICONS[severity]} {severity} "
-            f"| {code(finding['rule'])} {md(finding['name'])} | {md(finding['message'])} "
+            f"| {code(finding['rule'])} {md(finding['name'])} | {md(message)} "
             f"| {_object(finding.get('resource'))} |")
 
 

@@ -130,7 +130,7 @@ def _result(finding: Finding, rule_index: int, fingerprint: str) -> dict[str, An
         "ruleId": finding.code,
         "ruleIndex": rule_index,
         "level": LEVELS[finding.severity],
-        "message": {"text": finding.message},
+        "message": {"text": finding.full_message},
         "locations": [location],
         "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
     }

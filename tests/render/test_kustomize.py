@@ -303,3 +303,16 @@ def test_a_tree_named_from_elsewhere_is_its_own_boundary(example: Path, run_cli:
     code, findings, err = _check(run_cli, str(example))
     assert code == 1, err
     assert [f["rule"] for f in findings] == ["AP005"]
+
+
+@pytest.mark.parametrize("output_format", ["text", "github", "sarif", "gitlab", "junit",
+                                           "markdown"])
+def test_every_format_names_the_overlay(example: Path, run_cli: Run, output_format: str) -> None:
+    """Two overlays rendering one broken base give two findings at the same line: each
+    format must say which overlay is which."""
+    policy = example / "base/authorization-policy.yaml"
+    policy.write_text(policy.read_text().replace("action: ALLOW", "action: ALOW"))
+    _, out, _ = run_cli("check", "--isolated", "--render", "kustomize", "-f", output_format,
+                        "--color", "never", ".")
+    for overlay in ("overlays/dev", "overlays/prod"):
+        assert f"via kustomize build {overlay}" in out
