@@ -47,6 +47,28 @@ Projection = bool | Mapping[str, "Projection"]
 WantsDocument = Callable[[str | None, str | None], Projection]
 
 
+# how messages name each JSON Schema type
+TYPE_WORDS = {"object": "a map", "array": "a list", "string": "a string", "integer": "an integer",
+              "number": "a number", "boolean": "a boolean", "null": "null"}
+
+
+def schema_type(value: Any) -> str:
+    """The JSON Schema type of a value converted from a document."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list | tuple):
+        return "array"
+    if isinstance(value, Mapping):
+        return "object"
+    return "null"
+
+
 @dataclass(frozen=True)
 class LoadProblem:
     """Something wrong with the input itself; ``code`` names the rule that reports it."""

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from istiolint.context import CheckContext
+from istiolint.documents import TYPE_WORDS, schema_type
 from istiolint.positions import join_pointer, pointer_from_path, pointer_to_dotted
 from istiolint.resources import Resource
 from istiolint.rules import Detection, builtin_rules
@@ -22,9 +23,6 @@ if TYPE_CHECKING:
 UNKNOWN_FIELD, WRONG_TYPE, INVALID_VALUE, MISSING_FIELD = "SC001", "SC002", "SC003", "SC004"
 CEL_RULE, UNKNOWN_KIND, INVALID_METADATA = "SC005", "SC006", "SC007"
 
-_TYPE_NAMES = {"object": "a map", "array": "a list", "string": "a string",
-               "integer": "an integer", "number": "a number", "boolean": "a boolean",
-               "null": "null"}
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _LABEL_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
@@ -46,25 +44,9 @@ def _hint(suggestion: str | None) -> str:
     return f'; did you mean "{suggestion}"?' if suggestion else ""
 
 
-def _type_of(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, Mapping):
-        return "object"
-    return "null"
-
-
 def _expected(types: Any) -> str:
     names = [types] if isinstance(types, str) else list(types)
-    return " or ".join(_TYPE_NAMES.get(t, t) for t in names if t != "null")
+    return " or ".join(TYPE_WORDS.get(t, t) for t in names if t != "null")
 
 
 class SchemaCheck:
@@ -156,7 +138,7 @@ def _describe(resource: Resource, error: jsonschema.ValidationError) -> Iterator
     elif kind == "type":
         yield Detection(WRONG_TYPE, resource, pointer, {
             "field": field, "expected": _expected(expected),
-            "actual": _TYPE_NAMES[_type_of(instance)]})
+            "actual": TYPE_WORDS[schema_type(instance)]})
     elif kind == "required" and isinstance(instance, Mapping):
         for name in expected:
             if name not in instance:
@@ -171,7 +153,7 @@ def _describe(resource: Resource, error: jsonschema.ValidationError) -> Iterator
     elif kind == "anyOf" and all(set(s) <= {"type"} for s in expected):
         yield Detection(WRONG_TYPE, resource, pointer, {
             "field": field, "expected": _expected([s["type"] for s in expected]),
-            "actual": _TYPE_NAMES[_type_of(instance)]})
+            "actual": TYPE_WORDS[schema_type(instance)]})
     else:
         yield Detection(INVALID_VALUE, resource, pointer, {
             "field": field, "problem": _constraint_problem(kind, expected, instance,
@@ -294,7 +276,7 @@ def _key_problem(key: str) -> str | None:
 
 def _value_problem(section: str, value: Any) -> str | None:
     if not isinstance(value, str):
-        return f"the value must be a string, not {_TYPE_NAMES[_type_of(value)]} (quote it)"
+        return f"the value must be a string, not {TYPE_WORDS[schema_type(value)]} (quote it)"
     if section == "labels" and value and (len(value) > 63 or not _LABEL_NAME.match(value)):
         return ("a label value must be at most 63 characters: letters, digits, '-', '_' and "
                 "'.', starting and ending with a letter or digit")

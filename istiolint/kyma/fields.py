@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from istiolint.documents import TYPE_WORDS, schema_type
 from istiolint.kyma.expansion import ExpansionProblem
 from istiolint.positions import join_pointer, pointer_to_dotted
 
@@ -40,24 +41,6 @@ class StringList:
     @property
     def values(self) -> tuple[str, ...]:
         return tuple(item.value for item in self.items)
-
-
-def json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, Mapping):
-        return "a map"
-    if isinstance(value, list | tuple):
-        return "a list"
-    return type(value).__name__
 
 
 def _field_name(pointer: str) -> str:
@@ -144,5 +127,5 @@ class FieldReader:
     def _is(self, value: Sourced[Any], well_typed: bool, expected: str, consequence: str) -> bool:
         if not well_typed:
             self.report(value.pointer, f"{_field_name(value.pointer)} must be {expected}, "
-                                       f"not {json_type(value.value)}: {consequence}")
+                                       f"not {TYPE_WORDS[schema_type(value.value)]}: {consequence}")
         return well_typed
