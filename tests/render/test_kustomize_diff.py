@@ -9,6 +9,7 @@ import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,13 +32,18 @@ def repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return root
 
 
-def test_fixing_the_prod_patch_widens_prod_only(repository: Path, run_cli: Run) -> None:
+def _fix_prod_patch_and_diff(repository: Path, run_cli: Run) -> Any:
+    """Write the prod patch's method in upper case; the diff JSON against HEAD."""
     patch = repository / "overlays/prod/allow-post.yaml"
     patch.write_text(patch.read_text().replace('"post"', '"POST"'))
     code, out, err = run_cli("diff", "--isolated", "--base", "HEAD", "--render", "kustomize",
                              "-f", "json")
     assert code == 0, err
-    report = json.loads(out)
+    return json.loads(out)
+
+
+def test_fixing_the_prod_patch_widens_prod_only(repository: Path, run_cli: Run) -> None:
+    report = _fix_prod_patch_and_diff(repository, run_cli)
     assert report["summary"]["widened"] >= 1
     flipped = {group["workload"]["description"] for group in report["access"]}
     assert flipped == {"Deployment httpbin/httpbin"}  # prod only: dev's is httpbin-dev
@@ -67,12 +73,7 @@ def test_access_is_compared_per_overlay(repository: Path, run_cli: Run) -> None:
     kustomization.write_text(kustomization.read_text().replace("namespace: httpbin-dev\n", ""))
     subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "commit",
                     "-qam", "dev in the same namespace"], cwd=repository, check=True)
-    patch = repository / "overlays/prod/allow-post.yaml"
-    patch.write_text(patch.read_text().replace('"post"', '"POST"'))
-    code, out, err = run_cli("diff", "--isolated", "--base", "HEAD", "--render", "kustomize",
-                             "-f", "json")
-    assert code == 0, err
-    report = json.loads(out)
+    report = _fix_prod_patch_and_diff(repository, run_cli)
     assert report["access"]
     assert {group.get("via") for group in report["access"]} == \
         {"kustomize build overlays/prod"}
