@@ -307,11 +307,15 @@ class Linter:
         named = [self.cwd, *(self._absolute(p) for p in named_paths([*inputs.paths,
                                                                       *inputs.context]))]
 
+        tops: list[Path] = []  # git asked once per work tree, not once per overlay
+
         def repository(directory: Path) -> Path:
-            top = repository_root(directory)
-            if top != directory:
+            top = next((t for t in tops if directory.is_relative_to(t)), None) or \
+                repository_root(directory)
+            if top is not None:
+                tops.append(top)
                 return top
-            holding = [p for p in named if directory == p or directory.is_relative_to(p)]
+            holding = [p for p in named if directory.is_relative_to(p)]
             return min(holding, key=lambda p: len(p.parts), default=directory)
 
         return repository

@@ -61,15 +61,15 @@ def refuse_unsafe(graph: KustomizationGraph, root: Kustomization, shown: str,
         raise RenderError(f"not building {shown}:\n  " + "\n  ".join(problems))
 
 
-def repository_root(directory: Path) -> Path:
-    """The git work tree holding ``directory``, else ``directory`` itself."""
+def repository_root(directory: Path) -> Path | None:
+    """The git work tree holding ``directory``, if any."""
     try:
         completed = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=directory,
                                    capture_output=True, check=False, timeout=60)
     except (OSError, subprocess.SubprocessError):
-        return directory
+        return None
     top = completed.stdout.decode("utf-8", "surrogateescape").strip()
-    return Path(top) if completed.returncode == 0 and top else directory
+    return Path(top) if completed.returncode == 0 and top else None
 
 
 def _described(path: Path, display: dict[Path, str]) -> str:
