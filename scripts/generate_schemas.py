@@ -25,6 +25,11 @@ API server reads it:
 * ``description`` texts are dropped (they are documentation, not constraints);
 * ``x-kubernetes-validations`` (CEL rules) are kept as they are, for istiolint's CEL evaluator.
 
+Every CEL rule of those schemas is also parsed here, with cel-python, into
+``schemas/cel-rules.json`` (see :mod:`istiolint.cel.parsed`), so that runs do not build the
+parser. The file is tied to cel-python's grammar: with another grammar installed, ``--check``
+does not compare it (the file is then ignored at run time, and rules are parsed there).
+
 Usage::
 
     python scripts/generate_schemas.py [--upstream DIR] [--crds FILE...] [--out DIR] [--check]
@@ -37,11 +42,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+import celpy
 import yaml
+
+from istiolint.cel import parsed
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_UPSTREAM = REPO_ROOT.parent / "shared" / "upstream" / "istio"
@@ -145,7 +153,28 @@ def generate(upstream: Path, crd_files: tuple[Path, ...] = ()) -> dict[str, str]
         files["crds/index.json"] = _dump({
             "generatedFrom": [path.name for path in crd_files],
             "kinds": sorted(every_kind, key=lambda entry: (entry["group"], entry["kind"]))})
+    files[parsed.FILE_NAME] = parsed.table(_parsed_rules(files.values()))
     return files
+
+
+def _parsed_rules(schemas: Iterable[str]) -> dict[str, Any]:
+    rules: set[str] = set()
+
+    def collect(node: Any) -> None:
+        if isinstance(node, Mapping):
+            for entry in node.get("x-kubernetes-validations") or ():
+                if isinstance(entry, Mapping) and isinstance(entry.get("rule"), str):
+                    rules.add(entry["rule"])
+            for value in node.values():
+                collect(value)
+        elif isinstance(node, list):
+            for value in node:
+                collect(value)
+
+    for content in schemas:
+        collect(json.loads(content))
+    environment = celpy.Environment()
+    return {rule: environment.compile(rule) for rule in sorted(rules)}
 
 
 def _stale(out: Path, files: Mapping[str, str]) -> list[str]:
@@ -153,11 +182,23 @@ def _stale(out: Path, files: Mapping[str, str]) -> list[str]:
     problems = [f"unexpected {name}" for name in sorted(existing - set(files))]
     for name, content in sorted(files.items()):
         target = out / name
+        if name == parsed.FILE_NAME and target.exists() and \
+                _grammar_of(target) != parsed.grammar_digest():
+            print(f"note: {name} was written with another cel-python grammar; not compared",
+                  file=sys.stderr)
+            continue
         if not target.exists():
             problems.append(f"missing {name}")
         elif target.read_text(encoding="utf-8") != content:
             problems.append(f"outdated {name}")
     return problems
+
+
+def _grammar_of(path: Path) -> object:
+    try:
+        return json.loads(path.read_text(encoding="utf-8")).get("grammar")
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def main(argv: list[str] | None = None) -> int:

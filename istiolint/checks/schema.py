@@ -74,8 +74,10 @@ class SchemaCheck:
         if self._cel is None or self._cached_for is not store:
             # cel-python takes 0.15 s to import: a run whose results are cached never pays it
             from istiolint.cel import CelValidator  # noqa: PLC0415
+            from istiolint.cel.parsed import FILE_NAME, ParsedRules  # noqa: PLC0415
 
-            self._cached_for, self._cel, self._list_types = store, CelValidator(), {}
+            self._cached_for, self._list_types = store, {}
+            self._cel = CelValidator(ParsedRules(store.root / FILE_NAME))
         return self._cel
 
     def run(self, context: CheckContext) -> Iterator[Detection]:
