@@ -555,6 +555,7 @@ class Linter:
                                                         len(checks))
         if jobs > 1 and any(getattr(c.check, "needs_model", False) for c in checks):
             _ = context.model  # built once, before forking, and inherited by every worker
+            gc.freeze()  # and kept out of the collections that would copy its pages
         enabled = self.selection.enabled
         resource_index = {id(r): i for i, r in enumerate(context.resources)}
         source_index = {id(s): i for i, s in enumerate(context.sources)}
@@ -564,7 +565,11 @@ class Linter:
             return [_PortableDetection.of(d, defers_to, resource_index, source_index)
                     for d in loaded.check.run(context) if d.code in enabled]
 
-        return [portable.bound(context) for found in run_split(run, checks, jobs)
+        # one check per piece: checks differ in cost, and the processes take them from
+        # opposite ends until none is left
+        return [portable.bound(context)
+                for found in run_split(run, checks, jobs,
+                                       pieces_per_job=max(1, len(checks) // max(jobs, 1)))
                 for portable in found]
 
     @staticmethod
