@@ -11,6 +11,7 @@ from istiolint.config import Settings
 from istiolint.model.mesh import MeshModel
 from istiolint.resources import Resource
 from istiolint.schemas import SchemaStore
+from istiolint.scope import TreeFacts
 from istiolint.sources import SourceFile
 
 
@@ -26,13 +27,17 @@ Located = TypeVar("Located", bound=_HasResource)
 class CheckContext:
     """``focus``: the files whose findings are reported, when that is not all of them (the
     pre-commit hook reports on the changed files and loads the rest as context). A check may
-    skip the work whose findings would land elsewhere; the engine drops those anyway."""
+    skip the work whose findings would land elsewhere; the engine drops those anyway.
+
+    ``facts``: set when a focused run loaded only the part of the tree that the focus depends
+    on (:mod:`istiolint.scope`); what namespace-scoped checks may know of the rest."""
 
     sources: Sequence[SourceFile]
     resources: Sequence[Resource]
     settings: Settings
     schemas: SchemaStore
     focus: frozenset[str] | None = None
+    facts: TreeFacts | None = None
 
     def focused(self, items: Iterable[Located]) -> Iterator[Located]:
         """The items (policies) whose own findings may be reported (a rendered or generated

@@ -20,7 +20,7 @@ from istiolint.documents import Projection
 from istiolint.findings import Finding
 from istiolint.globs import PathMatcher
 from istiolint.helm import may_be_helm_output, rendered_by_helm, template_paths
-from istiolint.kyma.derive import generated_resources
+from istiolint.kyma.derive import GeneratedDocument, generated_resources
 from istiolint.model.kube import MODEL_PROJECTIONS
 from istiolint.parallel import run_split
 from istiolint.positions import FILE_START
@@ -29,9 +29,10 @@ from istiolint.render.kustomize import RenderedDocument, RenderPlan
 from istiolint.render.kustomize import plan as render_plan
 from istiolint.render.kustomize import render as render_kustomizations
 from istiolint.resources import Resource, extract_resources
-from istiolint.results_cache import ResultCache, code_fingerprint, key_of
+from istiolint.results_cache import ResultCache, code_fingerprint, key_of, shard_of
 from istiolint.rules import Detection, LoadedCheck, Registry
 from istiolint.schemas import SchemaStore
+from istiolint.scope import Footprint, TreeFacts, facts_of, footprint, needed
 from istiolint.selection import RuleSelection
 from istiolint.sources import (
     STDIN,
@@ -49,6 +50,11 @@ from istiolint.trees import FileSystemTree, Tree, blob_id
 LIST_KIND_SUFFIX = "List"
 PARALLEL_MIN_FILES = 400
 MAX_AUTO_JOBS = 4
+
+
+def _home(key: tuple[str, str], found: Footprint) -> str:
+    """Where a file's results are kept: with its namespace's, so that they are read together."""
+    return min(found.namespaces) if found.namespaces else key[0]
 
 
 @contextmanager
@@ -199,6 +205,8 @@ class Linter:
         self._identified: tuple[object, list[tuple[tuple[str, str] | None, bytes | None]]] \
             | None = None
         self._shown: dict[Path, str] = {}
+        # what a run that loads part of the tree (the hook, from the cache) knows of the rest
+        self._tree_facts: TreeFacts | None = None
         self.schemas = SchemaStore(settings.istio_version)
         self._istio_kinds = frozenset(kind for _, kind in self.schemas.kinds)
         # workloads, Services and Namespaces are read only when something uses the mesh model
@@ -361,22 +369,85 @@ class Linter:
                 isinstance(cached[1], LintResult):
             cache.touch_files(config)
             return cached[1]
-        remembered = cache.load_files(config)
-        if self.reuse is None:
-            self.reuse = dict(remembered)
-        result = self.run(inputs, discovered=found).result
-        cache.store_files(config, {key: self.reuse[key] for key in keys
-                                   if key is not None and key in self.reuse}, remembered)
+        index = cache.load(f"footprints-{config}")
+        prints: dict[tuple[str, str], tuple[Footprint, int]] = \
+            index if isinstance(index, dict) else {}
+        part = self._part_to_load(cache, config, found, keys, prints, inputs)
+        if part is None:
+            remembered = cache.load_files(config)
+            self.reuse = {**remembered, **(self.reuse or {})}
+            result = self.run(inputs, discovered=found).result
+        else:
+            try:
+                result = self.run(inputs, discovered=part).result
+            finally:
+                self._tree_facts = None
+            documents = [prints[k][1] if k in prints else self.reuse[k].source.total_documents
+                         for k in keys if k is not None and self.reuse is not None
+                         and (k in prints or k in self.reuse)]
+            result = replace(result, files=len(found.files), documents=sum(documents))
+        current = {key: self.reuse[key] for key in keys
+                   if key is not None and self.reuse is not None and key in self.reuse}
+        fresh = {key: (self._footprint(current[key].resources),
+                       current[key].source.total_documents)
+                 for key in current if key not in prints}
+        prints.update(fresh)
+        cache.store_files(config, current, lambda key: shard_of(_home(key, prints[key][0])))
+        if fresh or len(prints) > len(keys):
+            cache.store(f"footprints-{config}",
+                        {key: prints[key] for key in keys if key is not None and key in prints})
         cache.store(f"run-{shape}", (run_key, result))
         cache.prune()
         return result
+
+    def _footprint(self, resources: Sequence[Resource]) -> Footprint:
+        return footprint([r for r in resources if not isinstance(r.document, GeneratedDocument)],
+                         self.settings.root_namespace)
+
+    def _part_to_load(self, cache: ResultCache, config: str, found: Discovered,
+                      keys: Sequence[tuple[str, str] | None],
+                      prints: Mapping[tuple[str, str], tuple[Footprint, int]],
+                      inputs: Inputs) -> Discovered | None:
+        """For a focused run (the pre-commit hook), the files to load: the reported ones and
+        the part of the tree they depend on (:mod:`istiolint.scope`), their results read from
+        the cache shards that hold them; None to load everything."""
+        if not inputs.context or STDIN in inputs.paths or not self.namespace_scoped():
+            return None
+        reported = [self.shown(path) in found.report_paths for path in found.files]
+        if all(reported):
+            return None
+        self.reuse = self.reuse or {}
+        # files changed since their footprint was kept are read first: it decides the rest
+        unknown = [(path, key) for path, key in zip(found.files, keys, strict=True)
+                   if key is not None and key not in prints]
+        self._process_remembered([path for path, _ in unknown], self._local_checks(),
+                                 found.tree, self.reuse)
+        footprints = {key: prints[key][0] if key in prints else
+                      self._footprint(self.reuse[key].resources)
+                      for key in keys if key is not None}
+        focus = [footprints[key] for key, mine in zip(keys, reported, strict=True)
+                 if mine and key is not None]
+        others = {key: footprints[key] for key, mine in zip(keys, reported, strict=True)
+                  if not mine and key is not None}
+        wanted = needed(focus, others, self.settings.root_namespace)
+        if wanted is None:
+            return None
+        chosen = [key is None or mine or key in wanted
+                  for key, mine in zip(keys, reported, strict=True)]
+        self._tree_facts = facts_of(footprints.values())
+        self.reuse.update(cache.load_files(config, {
+            shard_of(_home(key, footprints[key])) for key, keep in zip(keys, chosen, strict=True)
+            if keep and key is not None and key not in self.reuse}))
+        return replace(found, files=[path for path, keep in zip(found.files, chosen, strict=True)
+                                     if keep])
 
     def run(self, inputs: Inputs, *, discovered: Discovered | None = None) -> Run:
         """Lint, keeping what was loaded (the diff compares two runs)."""
         tree = self.load(inputs, discovered=discovered)
         loaded = {source.path for source in tree.sources}
         focus = frozenset(tree.report_paths) if not loaded <= tree.report_paths else None
-        context = CheckContext(tree.sources, tree.resources, self.settings, self.schemas, focus)
+        context = self._scoped(CheckContext(tree.sources, tree.resources, self.settings,
+                                            self.schemas, focus))
         worlds = self._worlds(tree, context)
         found = [detection for world, own, _ in worlds
                  for detection in self._detect(world) if own(detection[0])]
@@ -389,6 +460,35 @@ class Linter:
                             self.schemas.istio_version)
         clusters = {via: world for world, _, via in worlds if via is not None}
         return Run(tree, context, result, clusters or {"": context})
+
+    def namespace_scoped(self) -> bool:
+        """Whether every whole-tree check that runs reads only the namespaces around what it
+        reports on (:mod:`istiolint.scope`)."""
+        return self.settings.render == "none" and all(
+            getattr(c.check, "namespace_scoped", False) for c in self._enabled_checks()
+            if not getattr(c.check, "per_source", False))
+
+    def _scoped(self, context: CheckContext) -> CheckContext:
+        """A focused run's context: the reported files, and the part of the tree that what is
+        found in them depends on."""
+        if context.focus is None or not self.namespace_scoped():
+            return context
+        by_source: dict[int, list[Resource]] = defaultdict(list)
+        for resource in context.resources:
+            by_source[id(resource.source)].append(resource)
+        root = self.settings.root_namespace
+        prints = {id(s): self._footprint(by_source[id(s)]) for s in context.sources}
+        focus = context.focus
+        keep = needed([prints[id(s)] for s in context.sources if s.path in focus],
+                      {id(s): prints[id(s)] for s in context.sources if s.path not in focus},
+                      root)
+        if keep is None:
+            return context
+        sources = [s for s in context.sources if s.path in focus or id(s) in keep]
+        kept = {id(s) for s in sources}
+        facts = self._tree_facts or facts_of(prints.values())
+        return replace(context, sources=sources, facts=facts,
+                       resources=[r for r in context.resources if id(r.source) in kept])
 
     def _worlds(self, tree: LoadedTree, everything: CheckContext
                 ) -> list[tuple[CheckContext, Callable[[Detection], bool], str | None]]:

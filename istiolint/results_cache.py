@@ -73,6 +73,7 @@ def key_of(parts: Iterable[object]) -> str:
 class ResultCache:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
+        self._shard_keys: dict[tuple[str, int], set[tuple[str, str]]] = {}  # what was read
 
     @classmethod
     def open(cls) -> ResultCache | None:
@@ -93,28 +94,33 @@ class ResultCache:
         except Exception:  # missing, truncated, tampered or from another version: a miss
             return None
 
-    def load_files(self, config: str) -> dict[tuple[str, str], Any]:
-        """Every file result remembered under ``config``, by (shown path, blob id)."""
+    def load_files(self, config: str, shards: Iterable[int] | None = None
+                   ) -> dict[tuple[str, str], Any]:
+        """The file results remembered under ``config`` (in ``shards``, or all), by (shown
+        path, blob id)."""
         remembered: dict[tuple[str, str], Any] = {}
-        for shard in range(SHARDS):
+        for shard in range(SHARDS) if shards is None else sorted(set(shards)):
             loaded = self.load(f"files-{config}-{shard:02d}")
-            if isinstance(loaded, dict):
-                remembered.update(loaded)
+            entries = loaded if isinstance(loaded, dict) else {}
+            self._shard_keys[config, shard] = set(entries)
+            remembered.update(entries)
         return remembered
 
     def store_files(self, config: str, results: dict[tuple[str, str], Any],
-                    before: dict[tuple[str, str], Any]) -> None:
-        """Remember ``results``; only shards whose content differs from ``before`` (what
-        :meth:`load_files` gave) are written."""
+                    shard_of: Callable[[tuple[str, str]], int]) -> None:
+        """Remember ``results``, each in the shard ``shard_of(key)`` names (results read
+        together are kept together). A shard that :meth:`load_files` read is written when its
+        keys changed; one it did not read keeps what it holds, and gains the new results."""
         shards: list[dict[tuple[str, str], Any]] = [{} for _ in range(SHARDS)]
         for key, value in results.items():
-            shards[_shard_of(key[0])][key] = value
-        old: list[set[tuple[str, str]]] = [set() for _ in range(SHARDS)]
-        for key in before:
-            old[_shard_of(key[0])].add(key)
+            shards[shard_of(key) % SHARDS][key] = value
         for index, entries in enumerate(shards):
             name = f"files-{config}-{index:02d}"
-            if set(entries) != old[index]:
+            before = self._shard_keys.get((config, index))
+            if before is None and entries:
+                kept = self.load(name)
+                self.store(name, {**(kept if isinstance(kept, dict) else {}), **entries})
+            elif before is not None and set(entries) != before:
                 self.store(name, entries)
             else:  # in use: the shards of a configuration are pruned together, by last use
                 with contextlib.suppress(OSError):
@@ -134,6 +140,7 @@ class ResultCache:
         self._prune("files-", KEEP_CONFIGS, group=lambda name: name.rsplit("-", 1)[0])
         self._prune("run-", KEEP_RUNS, group=lambda name: name)
         self._prune("stats-", KEEP_RUNS, group=lambda name: name)
+        self._prune("footprints-", KEEP_CONFIGS, group=lambda name: name)
 
     def _prune(self, prefix: str, keep: int, *, group: Callable[[str], str]) -> None:
         with contextlib.suppress(OSError):
@@ -163,6 +170,7 @@ class ResultCache:
                     os.unlink(temporary)
 
 
-def _shard_of(shown_path: str) -> int:
-    digest = hashlib.blake2b(shown_path.encode("utf-8", "surrogateescape"), digest_size=2)
+def shard_of(home: str) -> int:
+    """The shard of the file results kept under ``home`` (a namespace, or a path)."""
+    digest = hashlib.blake2b(home.encode("utf-8", "surrogateescape"), digest_size=2)
     return int.from_bytes(digest.digest(), "big") % SHARDS

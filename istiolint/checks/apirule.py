@@ -97,6 +97,7 @@ class ExpandedApiRule:
 
 
 class ApiRuleCheck:
+    namespace_scoped = True
     needs_model = True
     rules = builtin_rules(NOT_EXPANDED, AUDIENCES_ALL_REQUIRED, SCOPES_SAME_CLAIM,
                           BLOCKS_IN_CLUSTER_CALLERS, CORS_WITHOUT_OPTIONS, REGEX_PATH,

@@ -28,6 +28,7 @@ def _port_variant(host: str, values: list[str]) -> bool:
 
 
 class BypassCheck:
+    namespace_scoped = True
     rules = builtin_rules(BYPASSABLE_DENY, HOST_WITHOUT_PORT, HOST_PORT_BYPASS)
 
     def run(self, context: CheckContext) -> Iterator[Detection]:

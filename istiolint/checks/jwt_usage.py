@@ -102,6 +102,7 @@ def _scope_note(scope: Scope) -> str:
 
 
 class IssuerCheck:
+    namespace_scoped = True
     needs_model = True
     rules = builtin_rules(ORPHANED_ISSUER, NO_REQUEST_AUTHENTICATION, UNENFORCED_JWT)
 

@@ -81,6 +81,7 @@ _WILDCARD_FIELDS = ("hosts", "notHosts", "methods", "notMethods", "paths", "notP
 
 
 class NeverMatchingCheck:
+    namespace_scoped = True
     rules = builtin_rules(BAD_METHOD, BAD_PATH, LITERAL_WILDCARD, BAD_REQUEST_PRINCIPAL,
                           BAD_PRINCIPAL)
 

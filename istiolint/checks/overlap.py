@@ -189,6 +189,7 @@ def _rules(policies: Sequence[AuthorizationPolicy], action: str) -> list[RuleRef
 
 
 class OverlapCheck:
+    namespace_scoped = True
     needs_model = True
     rules = builtin_rules(SHADOWED_ALLOW, REDUNDANT_ALLOW, OVERLAPPING_GRANTS)
 

@@ -99,6 +99,7 @@ class _Overlap:
 
 
 class ScopeCheck:
+    namespace_scoped = True
     needs_model = True
     rules = builtin_rules(
         SELECTOR_MATCHES_NOTHING, UNDEFINED_NAMESPACE, DUPLICATE_OBJECT,
@@ -116,7 +117,7 @@ class ScopeCheck:
                                   *model.request_authentications, *model.peer_authentications]
         for policy in context.focused(policies):
             yield from _matches_nothing(facts, policy)
-        yield from _undefined_namespaces(model, context.resources)
+        yield from _undefined_namespaces(model, context)
         yield from _ambiguous_peer_authentications(facts)
         yield from _root_selector_peer_authentications(model)
         for policy in context.focused((*model.authorization_policies,
@@ -257,15 +258,18 @@ def _closest(value: str, known: set[str]) -> str | None:
     return close[0] if close else None
 
 
-def _undefined_namespaces(model: MeshModel, resources: Sequence[Resource]
-                          ) -> Iterator[Detection]:
+def _undefined_namespaces(model: MeshModel, context: CheckContext) -> Iterator[Detection]:
     """Only misspellings: a namespace merely absent from the manifests is often another
-    team's, managed in another repository."""
-    if not model.namespaces:
+    team's, managed in another repository. Judged against the whole tree's namespaces, also
+    when only part of it is loaded (``context.facts``)."""
+    facts = context.facts
+    namespace_objects = facts.namespace_objects if facts is not None else set(model.namespaces)
+    if not namespace_objects:
         return
-    known = {*model.namespaces, *WELL_KNOWN_NAMESPACES, model.root_namespace,
-             *(r.ref.namespace for r in resources if r.ref.namespace)}
-    for policy in model.authorization_policies:
+    known = {*namespace_objects, *WELL_KNOWN_NAMESPACES, model.root_namespace,
+             *(facts.namespaces if facts is not None else
+               (r.ref.namespace for r in context.resources if r.ref.namespace))}
+    for policy in context.focused(model.authorization_policies):
         for pointer, field_name, value in _source_namespaces(policy):
             suggestion = None if "*" in value or value in known else _closest(value, known)
             if suggestion is not None:

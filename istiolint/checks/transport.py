@@ -56,6 +56,7 @@ def _identity_uses(policy: AuthorizationPolicy) -> Iterator[tuple[str, str, bool
 
 
 class TransportCheck:
+    namespace_scoped = True
     needs_model = True
     rules = builtin_rules(PLAINTEXT_BYPASS, IDENTITY_WITHOUT_MTLS, HTTP_FIELDS_ON_TCP)
 

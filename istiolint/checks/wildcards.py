@@ -18,6 +18,7 @@ _FIELDS = {"requestPrincipals": WILDCARD_REQUEST_PRINCIPAL, "principals": WILDCA
 
 
 class WildcardCheck:
+    namespace_scoped = True
     rules = builtin_rules(WILDCARD_REQUEST_PRINCIPAL, WILDCARD_PEER)
 
     def run(self, context: CheckContext) -> Iterator[Detection]:
