@@ -7,10 +7,8 @@ worker fails in any way, the work runs here instead, so the outcome never depend
 
 from __future__ import annotations
 
-import multiprocessing
 import sys
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
 
 Item = TypeVar("Item")
@@ -21,6 +19,8 @@ _pending: list[tuple[Callable[[Any], Any], list[list[Any]]]] = []
 
 
 def can_fork() -> bool:
+    import multiprocessing  # noqa: PLC0415 -- a run that shares no work never pays for it
+
     return sys.platform == "linux" and "fork" in multiprocessing.get_all_start_methods()
 
 
@@ -50,6 +50,9 @@ def run_split(function: Callable[[Item], Result], items: Sequence[Item], jobs: i
     else:  # too few to share by stealing (the pool queues ahead): one fixed share each
         pieces = [list(items[index::jobs]) for index in range(jobs)]
         mine = [0]
+    import multiprocessing  # noqa: PLC0415
+    from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
+
     done: list[list[Result] | None] = [None] * len(pieces)
     _pending.append((function, pieces))
     try:

@@ -69,6 +69,9 @@ class FileSystemTree:
         # what files looked like when they were last hashed (kept in the cache directory), so
         # that an unchanged file need not be read again to know its blob id, as git's index
         self.stat_records: dict[str, StatRecord] | None = None
+        # what the last walk saw of its files (a directory entry tells without a system call)
+        self._links: set[str] = set()
+        self._not_links: set[str] = set()
 
     def is_file(self, path: Path) -> bool:
         return path.is_file()
@@ -81,17 +84,30 @@ class FileSystemTree:
         if listed is not None:
             return sorted(p for p in listed if is_candidate(p.name))
         found: list[str] = []
-        for directory, subdirs, files in os.walk(root, followlinks=False):
-            subdirs[:] = [d for d in subdirs if not d.startswith(".")]
-            found.extend(os.path.join(directory, name) for name in files if is_candidate(name))
+        pending = [str(root)]
+        while pending:  # os.walk without followlinks, keeping what the entries say of links
+            directory = pending.pop()
+            try:
+                with os.scandir(directory) as entries:
+                    for entry in entries:
+                        if entry.is_dir(follow_symlinks=False):
+                            if not entry.name.startswith("."):
+                                pending.append(entry.path)
+                        elif is_candidate(entry.name):
+                            found.append(entry.path)
+                            if entry.is_symlink():
+                                self._links.add(entry.path)
+                            else:
+                                self._not_links.add(entry.path)
+            except OSError:  # unreadable, or gone since it was listed: as os.walk does
+                continue
         found.sort(key=_path_order)
         return [Path(name) for name in found]
 
     def unsafe_link(self, path: Path, root: Path) -> str | None:
         """A symlink loop, or a link that leaves the scanned tree. Only the file itself can be
-        a link: neither os.walk (without followlinks) nor git descend into linked
-        directories."""
-        if not os.path.islink(path):
+        a link: neither the walk nor git descend into linked directories."""
+        if str(path) in self._not_links or not os.path.islink(path):
             return None
         try:
             target = path.resolve(strict=True)

@@ -76,26 +76,41 @@ def table(rules: dict[str, Any]) -> str:
 
 
 class ParsedRules:
-    """The syntax trees of ``schemas/cel-rules.json``, read on first use."""
+    """The syntax trees of ``schemas/cel-rules.json``, read on first use; each tree is decoded
+    when its rule is first asked for (a run needs a few of them)."""
 
     def __init__(self, path: Path) -> None:
         self._path = path
-        self._rules: dict[str, Any] | None = None
+        self._lines: dict[str, str] | None = None  # rule -> the rest of its line
 
     def get(self, rule: str) -> Any:
         """The rule's syntax tree, or None when it must be parsed."""
-        if self._rules is None:
-            self._rules = self._read()
-        data = self._rules.get(rule)
-        return None if data is None else load_tree(data)
-
-    def _read(self) -> dict[str, Any]:
+        if self._lines is None:
+            self._lines = self._read()
+        line = self._lines.get(rule)
+        if line is None:
+            return None
         try:
-            content = json.loads(self._path.read_text(encoding="utf-8"))
+            return load_tree(json.loads(line.lstrip(": ").rstrip(",")))
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    def _read(self) -> dict[str, str]:
+        try:
+            first, *lines = self._path.read_text(encoding="utf-8").splitlines()
+            header = json.loads(first.removesuffix("{") + "{}}")
         except (OSError, ValueError):
             return {}
-        if not isinstance(content, dict) or content.get("format") != FORMAT or \
-                content.get("grammar") != grammar_digest():
+        if not isinstance(header, dict) or header.get("format") != FORMAT or \
+                header.get("grammar") != grammar_digest():
             return {}
-        rules = content.get("rules")
-        return rules if isinstance(rules, dict) else {}
+        decoder = json.JSONDecoder()
+        found: dict[str, str] = {}
+        for line in lines:
+            try:
+                rule, end = decoder.raw_decode(line)
+            except ValueError:
+                continue
+            if isinstance(rule, str):
+                found[rule] = line[end:]
+        return found
