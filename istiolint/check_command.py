@@ -97,7 +97,6 @@ def run_check(options: CheckOptions) -> int:
     )
     from istiolint.engine import Inputs, Linter  # noqa: PLC0415
     from istiolint.progress import file_progress  # noqa: PLC0415
-    from istiolint.render.build import BuildOptions  # noqa: PLC0415
     from istiolint.report import ReportOptions, get_reporter  # noqa: PLC0415
     from istiolint.rules import Severity, load_registry  # noqa: PLC0415
 
@@ -134,8 +133,11 @@ def run_check(options: CheckOptions) -> int:
     linter = Linter(registry, settings, Path.cwd())
     linter.jobs = options.jobs
     linter.helm_chart_dirs = tuple(Path(directory) for directory in options.helm_chart)
-    linter.build_options = BuildOptions(allow_remote=options.allow_remote_bases,
-                                        allow_plugins=options.allow_kustomize_plugins)
+    if options.allow_remote_bases or options.allow_kustomize_plugins:
+        from istiolint.render.build import BuildOptions  # noqa: PLC0415
+
+        linter.build_options = BuildOptions(allow_remote=options.allow_remote_bases,
+                                            allow_plugins=options.allow_kustomize_plugins)
     linter.use_cache = True  # off with --no-cache (ISTIOLINT_NO_CACHE), see cache_dir()
     stdin = sys.stdin.buffer.read() if "-" in settings.paths else None
     inputs = Inputs(settings.paths, context=options.context, stdin=stdin,

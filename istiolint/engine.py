@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from istiolint.config import Settings
 from istiolint.context import CheckContext
@@ -19,15 +20,10 @@ from istiolint.directives import Directive, scan_directives
 from istiolint.documents import Projection
 from istiolint.findings import Finding
 from istiolint.globs import PathMatcher
-from istiolint.helm import may_be_helm_output, rendered_by_helm, template_paths
 from istiolint.kyma.derive import GeneratedDocument, generated_resources
 from istiolint.model.kube import MODEL_PROJECTIONS
 from istiolint.parallel import run_split
 from istiolint.positions import FILE_START
-from istiolint.render.build import BuildOptions, repository_root
-from istiolint.render.kustomize import RenderedDocument, RenderPlan
-from istiolint.render.kustomize import plan as render_plan
-from istiolint.render.kustomize import render as render_kustomizations
 from istiolint.resources import Resource, extract_resources
 from istiolint.results_cache import ResultCache, code_fingerprint, key_of, shard_of
 from istiolint.rules import Detection, LoadedCheck, Registry
@@ -47,9 +43,19 @@ from istiolint.sources import (
 from istiolint.suppression import Suppressor
 from istiolint.trees import FileSystemTree, Tree, blob_id
 
+if TYPE_CHECKING:  # Helm output and kustomize builds are read only when there are some
+    from istiolint.render.build import BuildOptions
+    from istiolint.render.kustomize import RenderPlan
+
 LIST_KIND_SUFFIX = "List"
 PARALLEL_MIN_FILES = 400
 MAX_AUTO_JOBS = 4
+
+
+def _may_be_helm_output(stdin: bytes) -> bool:
+    from istiolint.helm import may_be_helm_output  # noqa: PLC0415
+
+    return may_be_helm_output(stdin)
 
 
 def _home(key: tuple[str, str], found: Footprint) -> str:
@@ -199,7 +205,7 @@ class Linter:
         self.use_cache = False  # results from (and to) the cache directory, in lint()
         self.helm_chart_dirs: Sequence[Path] = ()  # where the charts of Helm output on stdin are
         # what --render kustomize may do besides building (opt-ins of the command line only)
-        self.build_options = BuildOptions()
+        self.build_options: BuildOptions | None = None  # None: no opt-in
         # told (files in all, files done) as files are processed; for a progress bar
         self.progress: Callable[[int, int], None] | None = None
         self._identified: tuple[object, list[tuple[tuple[str, str] | None, bytes | None]]] \
@@ -260,6 +266,8 @@ class Linter:
         plan = None
         if self.settings.render == "kustomize":
             given = [self._absolute(p) for p in named_paths([*inputs.paths, *inputs.context])]
+            from istiolint.render.kustomize import plan as render_plan  # noqa: PLC0415
+
             plan = render_plan([*reported.kustomizations,
                                 *(context.kustomizations if context else [])],
                                [p for p in given if files_from.is_dir(p)], files_from)
@@ -284,14 +292,22 @@ class Linter:
             results = self._process_files(found.files, local_checks, found.tree)
             shown_elsewhere: set[str] = set()  # the templates of Helm output on stdin
             if STDIN in inputs.paths:
+                from istiolint.helm import rendered_by_helm, template_paths  # noqa: PLC0415
+
                 source = parse_source(inputs.stdin or b"", inputs.stdin_filename, self.wants,
                                       origins=rendered_by_helm(self.cwd, self.helm_chart_dirs))
                 shown_elsewhere = template_paths(source.documents)
                 results.append(self._checked(source, local_checks))
             if found.render is not None:
+                from istiolint.render.build import BuildOptions  # noqa: PLC0415
+                from istiolint.render.kustomize import (  # noqa: PLC0415
+                    render as render_kustomizations,
+                )
+
                 results += [self._checked(source, local_checks) for source in
                             render_kustomizations(found.render, self.wants,
-                                                  self.build_options, self.shown,
+                                                  self.build_options or BuildOptions(),
+                                                  self.shown,
                                                   self._repository_of(found.tree, inputs))]
         tree = LoadedTree(skipped=list(found.skipped),
                           report_paths={*found.report_paths, *shown_elsewhere})
@@ -312,6 +328,8 @@ class Linter:
         if not isinstance(tree, FileSystemTree):
             root = tree.disk_root([])[0]
             return lambda directory: root
+        from istiolint.render.build import repository_root  # noqa: PLC0415
+
         named = [self.cwd, *(self._absolute(p) for p in named_paths([*inputs.paths,
                                                                       *inputs.context]))]
 
@@ -343,7 +361,8 @@ class Linter:
         """Lint, reusing the cache directory's results when ``use_cache`` is set."""
         # a build reads more than the files linted (kustomizations, patches), and the binary
         # may change: rendered runs are not cached
-        rendering = self.settings.render != "none" or may_be_helm_output(inputs.stdin or b"")
+        rendering = self.settings.render != "none" or (
+            bool(inputs.stdin) and _may_be_helm_output(inputs.stdin or b""))
         cache = ResultCache.open() if self.use_cache and not rendering else None
         if cache is None:
             return self.run(inputs).result
@@ -369,6 +388,8 @@ class Linter:
                 isinstance(cached[1], LintResult):
             cache.touch_files(config)
             return cached[1]
+        memo_name = f"memo-{config}"
+        memos = self._restore_memos(cache.load(memo_name))
         index = cache.load(f"footprints-{config}")
         prints: dict[tuple[str, str], tuple[Footprint, int]] = \
             index if isinstance(index, dict) else {}
@@ -394,11 +415,35 @@ class Linter:
         prints.update(fresh)
         cache.store_files(config, current, lambda key: shard_of(_home(key, prints[key][0])))
         if fresh or len(prints) > len(keys):
-            cache.store(f"footprints-{config}",
-                        {key: prints[key] for key in keys if key is not None and key in prints})
+            shared: dict[Footprint, Footprint] = {}  # most files of a namespace look alike
+            cache.store(f"footprints-{config}", {
+                key: (shared.setdefault(prints[key][0], prints[key][0]), prints[key][1])
+                for key in keys if key is not None and key in prints})
         cache.store(f"run-{shape}", (run_key, result))
+        learned = self._memos()
+        if learned:
+            cache.store(memo_name, {**memos, **learned})
         cache.prune()
         return result
+
+    def _memo_keepers(self) -> list[tuple[str, Any]]:
+        """The checks that keep something between runs (``remember``/``remembered``), by a
+        name that outlives the process."""
+        return [(f"{type(c.check).__module__}.{type(c.check).__qualname__}", c.check)
+                for c in self._enabled_checks()
+                if callable(getattr(c.check, "remember", None))
+                and callable(getattr(c.check, "remembered", None))]
+
+    def _restore_memos(self, stored: object) -> dict[str, object]:
+        memos = stored if isinstance(stored, dict) else {}
+        for name, check in self._memo_keepers():
+            if name in memos:
+                check.remember(memos[name])
+        return memos
+
+    def _memos(self) -> dict[str, object]:
+        found = {name: check.remembered() for name, check in self._memo_keepers()}
+        return {name: state for name, state in found.items() if state is not None}
 
     def _footprint(self, resources: Sequence[Resource]) -> Footprint:
         return footprint([r for r in resources if not isinstance(r.document, GeneratedDocument)],
@@ -496,6 +541,10 @@ class Linter:
         (dev, prod) are applied to different clusters: each overlay's objects are checked
         with the plain files and without the other overlays; the plain files' objects with
         everything (they are applied wherever any overlay is)."""
+        if self.settings.render == "none":
+            return [(everything, lambda detection: True, None)]
+        from istiolint.render.kustomize import RenderedDocument  # noqa: PLC0415
+
         overlays = [s for s in tree.sources
                     if s.documents and isinstance(s.documents[0], RenderedDocument)]
         if len(overlays) < 2:

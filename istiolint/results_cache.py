@@ -32,7 +32,7 @@ from istiolint.cache import cache_dir
 _PACKAGE = Path(__file__).resolve().parent
 _SAFE_BUILTINS = frozenset({"set", "frozenset", "slice", "complex", "bytearray", "range"})
 FORMAT = 2
-SHARDS = 16  # file results are spread over this many files: an edit rewrites one or two
+SHARDS = 64  # file results are spread over this many files: an edit rewrites one or two
 KEEP_CONFIGS = 4  # file results of this many configurations (select, Istio release...) stay
 KEEP_RUNS = 16
 
@@ -141,6 +141,7 @@ class ResultCache:
         self._prune("run-", KEEP_RUNS, group=lambda name: name)
         self._prune("stats-", KEEP_RUNS, group=lambda name: name)
         self._prune("footprints-", KEEP_CONFIGS, group=lambda name: name)
+        self._prune("memo-", KEEP_CONFIGS, group=lambda name: name)
 
     def _prune(self, prefix: str, keep: int, *, group: Callable[[str], str]) -> None:
         with contextlib.suppress(OSError):

@@ -15,20 +15,16 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import celpy
-import lark
-from celpy import celtypes
-from celpy.celparser import CELParseError, CELParser
-from celpy.evaluation import CELEvalError
-
-from istiolint.cache import cache_dir
-from istiolint.cel.library import KNOWN_FUNCTIONS, kubernetes_functions
-from istiolint.cel.parsed import ParsedRules
-from istiolint.cel.values import child_schema, key_text, to_cel, type_matches
+from istiolint.cel.values import child_schema, key_text, type_matches
 from istiolint.schemas import subtree_has
+
+if TYPE_CHECKING:
+    from celpy import celtypes
+
+    from istiolint.cel.parsed import ParsedRules
+    from istiolint.cel.runtime import Runtime
 
 __all__ = ["CANNOT_EVALUATE", "CelValidator", "CelViolation"]
 
@@ -37,9 +33,9 @@ CANNOT_EVALUATE = "istiolint cannot evaluate CEL rule"
 
 _STRING_LITERAL = re.compile(r""""(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'""")
 _OLD_SELF = re.compile(r"\boldSelf\b")
-_NO_SUCH_MEMBER = re.compile(r"no such member in mapping: '(.*)'")
-_GENERIC_ERRORS = ("no such overload", "found no matching overload")
 _MAX_OUTCOMES = 100_000
+_MAX_REMEMBERED = 20_000  # outcomes kept between runs
+_MAX_REMEMBERED_KEY = 2_000
 _SELF = re.compile(r"\bself\b(?:\s*\.\s*([A-Za-z_]\w*)(\s*\()?)?")
 _HAS_SELF_FIELD = re.compile(r"\bhas\(\s*self\s*\.\s*([A-Za-z_]\w*)\s*\)")
 _ABSENT = object()
@@ -83,67 +79,53 @@ def observed_fields(rule: str) -> tuple[tuple[str, bool], ...] | None:
     return tuple(sorted(fields.items()))
 
 
-class _ParserOnFirstUse:
-    """Stands for cel-python's Lark parser (a class attribute it builds when an Environment is
-    made) until a rule must really be parsed: the CRDs' rules come parsed (:mod:`.parsed`)."""
-
-    def parse(self, text: str) -> Any:
-        return _build_parser().parse(text)
-
-
-def _build_parser() -> lark.Lark:
-    """cel-python's parser, with Lark's grammar-analysis cache in istiolint's cache directory
-    when there is one (0.3 s to build, 0.01 s from the cache); once per process."""
-    built = CELParser.CEL_PARSER
-    if isinstance(built, lark.Lark):
-        return built
-    directory = cache_dir()
-    grammar = (Path(celpy.__file__).parent / "cel.lark").read_text(encoding="utf-8")
-    built = lark.Lark(
-        grammar, parser="lalr", start="expr", debug=True, g_regex_flags=re.M,
-        lexer_callbacks={"IDENT": CELParser.ambiguous_literals}, propagate_positions=True,
-        maybe_placeholders=False, priority="invert", tree_class=lark.Tree,
-        cache=str(directory / f"cel-parser-lark{lark.__version__}.pickle")
-        if directory is not None else False)
-    CELParser.CEL_PARSER = built
-    return built
-
-
 def _presence(value: Mapping[str, Any], name: str) -> str:
     if name not in value:
         return "absent"
     return "null" if value[name] is None else "set"
 
 
-def _called_names(ast: Any) -> set[str]:
-    names: set[str] = set()
-    for node in ast.iter_subtrees():
-        if node.data == "ident_arg":
-            names.add(str(node.children[0]))
-        elif node.data == "member_dot_arg":
-            names.add(str(node.children[1]))
-    return names
-
-
 class CelValidator:
-    """Compiles each distinct rule once (cache per instance, not a module global) and evaluates
-    them."""
+    """Evaluates rules, remembering each outcome by what the rule can observe of the value.
 
-    def __init__(self, parsed: ParsedRules | None = None) -> None:
-        if CELParser.CEL_PARSER is None:
-            CELParser.CEL_PARSER = _ParserOnFirstUse()  # type: ignore[assignment]
-        self._env = celpy.Environment()
+    Rules are pure, and policies repeat values: ``outcomes`` from an earlier run (see
+    :meth:`remembered`) answer most rules of a run without cel-python, which is imported only
+    when a rule must really be compiled or evaluated."""
+
+    def __init__(self, parsed: ParsedRules | None = None,
+                 outcomes: Mapping[tuple[str, str], bool | str] | None = None) -> None:
         self._parsed = parsed
-        self._errors: list[str] = []  # error texts the library functions produced, per evaluation
-        self._functions = kubernetes_functions(self._errors)
-        self._programs: dict[str, celpy.Runner | str] = {}  # rule -> program, or why not
+        self._runtime: Runtime | None = None
         self._observed: dict[str, tuple[tuple[str, bool], ...] | None] = {}
         self._transitions: dict[str, bool] = {}
         # id(schema node) -> whether rules hang below it; schemas outlive the validator
         self._subtree_has_rules: dict[int, bool] = {}
-        # (rule, what the rule can observe of the value) -> outcome: rules are pure, and
-        # policies repeat values
-        self._outcomes: dict[tuple[str, str], bool | str] = {}
+        # (rule, what the rule can observe of the value) -> outcome
+        self._outcomes: dict[tuple[str, str], bool | str] = dict(outcomes or {})
+        self._new = 0  # outcomes found by this validator
+
+    def remembered(self) -> dict[tuple[str, str], bool | str]:
+        """The outcomes worth keeping for later runs (bounded in number and key size)."""
+        kept = [(key, outcome) for key, outcome in self._outcomes.items()
+                if len(key[1]) <= _MAX_REMEMBERED_KEY]
+        return dict(kept[-_MAX_REMEMBERED:])
+
+    def learn(self, outcomes: Mapping[tuple[str, str], bool | str]) -> None:
+        """Take outcomes found elsewhere (an earlier run's)."""
+        for key, outcome in outcomes.items():
+            self._outcomes.setdefault(key, outcome)
+
+    @property
+    def learned(self) -> bool:
+        """Whether outcomes were added since the validator was made."""
+        return self._new > 0
+
+    def _cel(self) -> Runtime:
+        if self._runtime is None:
+            from istiolint.cel.runtime import Runtime  # noqa: PLC0415
+
+            self._runtime = Runtime(self._parsed)
+        return self._runtime
 
     def violations(self, schema: Mapping[str, Any], instance: Any) -> list[CelViolation]:
         """Walk the (OpenAPI v3 structural) schema alongside the instance: at every schema
@@ -210,26 +192,28 @@ class CelValidator:
                 continue
             message = entry.get("message")
             message = message.strip() if isinstance(message, str) else ""
-            program = self._program(rule)
-            if isinstance(program, str):
-                if rule not in reported:
-                    reported.add(rule)
-                    found.append(CelViolation(pointer, f"{CANNOT_EVALUATE}: {program}", rule))
-                continue
             value_key = self._value_key(rule, value)
             if value_key is None:
                 whole_key = whole_key or repr(value)
                 value_key = whole_key
             outcome = self._outcomes.get((rule, value_key))
-            if outcome is None:
+            if outcome is None:  # only a rule that compiles has outcomes
+                program = self._cel().program(rule)
+                if isinstance(program, str):
+                    if rule not in reported:
+                        reported.add(rule)
+                        found.append(CelViolation(pointer, f"{CANNOT_EVALUATE}: {program}",
+                                                  rule))
+                    continue
                 if len(self._outcomes) >= _MAX_OUTCOMES:
                     self._outcomes.clear()
                 if cel_value is None:
                     try:
-                        cel_value = to_cel(schema, value)
+                        cel_value = self._cel().value(schema, value)
                     except (ValueError, OverflowError):  # past CEL's 64-bit integers: the
                         return  # value's type or range is reported by the schema check
-                outcome = self._outcomes[rule, value_key] = self._run(program, cel_value)
+                outcome = self._outcomes[rule, value_key] = self._cel().run(program, cel_value)
+                self._new += 1
             if outcome is True:
                 continue
             if outcome is False:
@@ -252,41 +236,3 @@ class CelValidator:
             return None
         return repr([(name, _presence(value, name) if presence else value.get(name, _ABSENT))
                      for name, presence in fields])
-
-    def _program(self, rule: str) -> celpy.Runner | str:
-        program = self._programs.get(rule)
-        if program is None:
-            program = self._programs[rule] = self._compile(rule)
-        return program
-
-    def _compile(self, rule: str) -> celpy.Runner | str:
-        try:
-            ast = self._parsed.get(rule) if self._parsed is not None else None
-            if ast is None:
-                ast = self._env.compile(rule)
-        except CELParseError as err:
-            return f"syntax error at line {err.line}, column {err.column}"
-        unknown = sorted(_called_names(ast) - KNOWN_FUNCTIONS)
-        if unknown:
-            return f"unsupported function {', '.join(unknown)}"
-        return self._env.program(ast, functions=self._functions)
-
-    def _run(self, program: celpy.Runner, value: celtypes.Value) -> bool | str:
-        """True or False, or the text of the runtime error."""
-        self._errors.clear()
-        try:
-            result = program.evaluate({"self": value})
-        except CELEvalError as err:
-            return self._error_text(err)
-        except Exception as err:  # a cel-python defect must not stop the run
-            return f"evaluation error: {type(err).__name__}: {err}"
-        if isinstance(result, celtypes.BoolType):
-            return bool(result)
-        return f"rule evaluated to {type(result).__name__}, not a bool"
-
-    def _error_text(self, err: CELEvalError) -> str:
-        text = str(err.args[0]) if err.args else "evaluation error"
-        if self._errors and text.startswith(_GENERIC_ERRORS):
-            return self._errors[0]  # cel-python hid the original error behind a generic one
-        missing = _NO_SUCH_MEMBER.fullmatch(text)
-        return f"no such key: {missing.group(1)}" if missing else text

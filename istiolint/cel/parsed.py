@@ -13,12 +13,9 @@ from __future__ import annotations
 import hashlib
 import json
 from functools import cache
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
-
-import celpy
-import lark
-from lark.tree import Meta
 
 FILE_NAME = "cel-rules.json"
 FORMAT = 1
@@ -31,7 +28,10 @@ _META_FIELDS = ("empty", "line", "column", "start_pos", "end_line", "end_column"
 @cache
 def grammar_digest() -> str:
     """What cel-python's grammar looks like: syntax trees are only valid for the same one."""
-    grammar = (Path(celpy.__file__).parent / "cel.lark").read_bytes()
+    spec = find_spec("celpy")  # found, not imported: a run may need no parsed rule at all
+    if spec is None or spec.origin is None:
+        return ""
+    grammar = (Path(spec.origin).parent / "cel.lark").read_bytes()
     return hashlib.sha256(grammar).hexdigest()
 
 
@@ -39,6 +39,8 @@ def dump_tree(node: Any) -> Any:
     """A syntax tree as JSON values: a tree as ``{"rule": [type, name] or name, "meta": [the
     positions of _META_FIELDS] or null, "children": [...]}``, a token as ``[type, text,
     positions of _TOKEN_FIELDS]``."""
+    import lark  # noqa: PLC0415 -- only the schema generator writes trees
+
     if isinstance(node, lark.Tree):
         data = node.data
         meta = getattr(node, "_meta", None)  # absent unless the parser propagated positions
@@ -53,6 +55,9 @@ def dump_tree(node: Any) -> Any:
 
 def load_tree(data: Any) -> Any:
     """The syntax tree :func:`dump_tree` wrote."""
+    import lark  # noqa: PLC0415 -- imported with cel-python, when a rule is compiled
+    from lark.tree import Meta  # noqa: PLC0415
+
     if isinstance(data, list):
         kind, text, *positions = data
         return lark.Token(kind, text, *positions)

@@ -60,6 +60,18 @@ class SchemaCheck:
         self._cached_for: SchemaStore | None = None
         self._cel: CelValidator | None = None
         self._list_types: dict[int, bool] = {}
+        self._outcomes: dict[tuple[str, str], bool | str] = {}  # remembered from earlier runs
+
+    def remember(self, state: object) -> None:
+        """Take the CEL outcomes an earlier run found (see :meth:`remembered`)."""
+        if isinstance(state, dict):
+            self._outcomes = state
+            if self._cel is not None:
+                self._cel.learn(state)
+
+    def remembered(self) -> object:
+        """What is worth keeping for later runs: the CEL outcomes, when new ones were found."""
+        return self._cel.remembered() if self._cel is not None and self._cel.learned else None
 
     def prepare(self, store: SchemaStore) -> None:
         """Import cel-python and compile the security kinds' schemas (the ones most trees
@@ -77,7 +89,7 @@ class SchemaCheck:
             from istiolint.cel.parsed import FILE_NAME, ParsedRules  # noqa: PLC0415
 
             self._cached_for, self._list_types = store, {}
-            self._cel = CelValidator(ParsedRules(store.root / FILE_NAME))
+            self._cel = CelValidator(ParsedRules(store.root / FILE_NAME), self._outcomes)
         return self._cel
 
     def run(self, context: CheckContext) -> Iterator[Detection]:
