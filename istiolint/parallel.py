@@ -7,6 +7,7 @@ worker fails in any way, the work runs here instead, so the outcome never depend
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -14,8 +15,9 @@ from typing import Any, TypeVar
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 
-# what the forked workers inherit: the function and every piece of the items
-_pending: list[tuple[Callable[[Any], Any], list[list[Any]]]] = []
+# what the forked workers inherit: the function, every piece of the items, and the counter of
+# pieces claimed so far
+_pending: list[tuple[Callable[[Any], Any], list[list[Any]], Any]] = []
 
 
 def can_fork() -> bool:
@@ -30,10 +32,9 @@ def run_split(function: Callable[[Item], Result], items: Sequence[Item], jobs: i
     """``[function(item) for item in items]``, computed by ``jobs`` processes (this one
     included), in the same order.
 
-    The items are cut into pieces that the workers take from the front while this process takes
-    them from the back, withdrawing each from the pool before doing it, so that nobody waits for
-    a slow worker while there is still work to share. ``progress`` is told how many more items
-    are done, as pieces finish.
+    The items are cut into pieces, which every process claims one at a time from a shared
+    counter until none is left: nobody waits while there is work, whatever the pieces cost.
+    ``progress`` is told how many more items are done (or taken by a worker), as pieces go.
     """
     advance = progress or (lambda done: None)
     if jobs <= 1 or len(items) < 2 or not can_fork():
@@ -42,48 +43,52 @@ def run_split(function: Callable[[Item], Result], items: Sequence[Item], jobs: i
             in_order.append(function(item))
             advance(1)
         return in_order
-    jobs = min(jobs, len(items))
-    if len(items) >= jobs * pieces_per_job:
-        size = -(-len(items) // (jobs * pieces_per_job))
-        pieces = [list(items[start:start + size]) for start in range(0, len(items), size)]
-        mine: list[int] = []  # none yet: this process steals from the back
-    else:  # too few to share by stealing (the pool queues ahead): one fixed share each
-        pieces = [list(items[index::jobs]) for index in range(jobs)]
-        mine = [0]
     import multiprocessing  # noqa: PLC0415
     from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
 
-    done: list[list[Result] | None] = [None] * len(pieces)
-    _pending.append((function, pieces))
+    jobs = min(jobs, len(items))
+    size = max(1, -(-len(items) // (jobs * pieces_per_job)))
+    pieces = [list(items[start:start + size]) for start in range(0, len(items), size)]
+    context = multiprocessing.get_context("fork")
+    claimed = context.Value("i", 0)
+    done: dict[int, list[Result]] = {}
+    reported = [0]
+
+    def report() -> None:  # pieces claimed by anyone count as under way
+        with claimed.get_lock():
+            taken = min(claimed.value, len(pieces))
+        count = sum(len(pieces[index]) for index in range(reported[0], taken))
+        reported[0] = taken
+        if count:
+            advance(count)
+
+    _pending.append((function, pieces, claimed))
     try:
-        with ProcessPoolExecutor(jobs - 1, mp_context=multiprocessing.get_context("fork")) as pool:
-            futures = {index: pool.submit(_run_piece, index)
-                       for index in range(len(pieces)) if index not in mine}
-            for index in mine:
-                done[index] = [function(item) for item in pieces[index]]
-                advance(len(pieces[index]))
-            for index in sorted(futures, reverse=True):
-                if not futures[index].cancel():
-                    break
-                done[index] = [function(item) for item in pieces[index]]
-                advance(len(pieces[index]))
-            for index, future in futures.items():
-                if done[index] is None:
-                    try:
-                        done[index] = future.result()
-                    except Exception:  # a worker that died or failed: do its share here
-                        done[index] = [function(item) for item in pieces[index]]
-                    advance(len(pieces[index]))
+        with ProcessPoolExecutor(jobs - 1, mp_context=context) as pool:
+            workers = [pool.submit(_claim_pieces) for _ in range(jobs - 1)]
+            done.update(_claim_pieces(after_each=report))
+            for worker in workers:
+                # a worker that died or failed: its pieces are redone below
+                with contextlib.suppress(Exception):
+                    done.update(worker.result())
     finally:
         _pending.clear()
-    if mine:  # fixed shares were interleaved
-        ordered: list[Result] = [None] * len(items)  # type: ignore[list-item]
-        for index, results in enumerate(done):
-            ordered[index::jobs] = results or []
-        return ordered
-    return [result for piece in done if piece is not None for result in piece]
+    report()
+    for index, piece in enumerate(pieces):
+        if index not in done:
+            done[index] = [function(item) for item in piece]
+    return [result for index in range(len(pieces)) for result in done[index]]
 
 
-def _run_piece(index: int) -> list[Any]:
-    function, pieces = _pending[-1]
-    return [function(item) for item in pieces[index]]
+def _claim_pieces(after_each: Callable[[], None] | None = None) -> dict[int, list[Any]]:
+    function, pieces, claimed = _pending[-1]
+    mine: dict[int, list[Any]] = {}
+    while True:
+        with claimed.get_lock():
+            index = claimed.value
+            claimed.value += 1
+        if index >= len(pieces):
+            return mine
+        mine[index] = [function(item) for item in pieces[index]]
+        if after_each is not None:
+            after_each()

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -15,11 +16,12 @@ needs_fork = pytest.mark.skipif(not can_fork(), reason="worker processes are for
 
 
 def _square_and_pid(value: int) -> tuple[int, int]:
+    time.sleep(0.01)  # long enough for a worker to start before this process is done
     return value * value, os.getpid()
 
 
 @needs_fork
-@pytest.mark.parametrize("count", [3, 7, 500])  # fixed shares, and pieces shared by stealing
+@pytest.mark.parametrize("count", [3, 7, 500])  # pieces of one item, and of several
 def test_results_keep_the_order_of_the_items(count: int) -> None:
     results = run_split(_square_and_pid, list(range(count)), jobs=2)
     assert [square for square, _ in results] == [n * n for n in range(count)]
@@ -56,3 +58,16 @@ def test_parallel_lint_reports_exactly_what_a_sequential_one_does() -> None:
     assert len(sequential.findings) > 100  # rules/ holds every rule's bad example
     assert parallel.findings == sequential.findings
     assert (parallel.files, parallel.documents) == (sequential.files, sequential.documents)
+
+
+def _pid_after(seconds: float) -> int:
+    time.sleep(seconds)
+    return os.getpid()
+
+
+@needs_fork
+def test_a_long_item_does_not_hold_up_the_others() -> None:
+    """Pieces are claimed one at a time by whichever process is free: the process busy with
+    the long first item takes nothing else while the other does the rest."""
+    pids = run_split(_pid_after, [0.8] + [0.01] * 20, jobs=2, pieces_per_job=32)
+    assert pids.count(pids[0]) == 1
