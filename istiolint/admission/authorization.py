@@ -182,14 +182,18 @@ def _check_source(source: Obj, path: Path, rule_index: int, report: Report) -> b
         for issue in validate_ips(lists[field]):
             _report_issue(report, (*path, field), issue)
 
+    # every value check passes a list without elements (unset, or of the wrong type)
     def empty(field: str, label: str) -> None:
-        _report_issue(report, (*path, field), check_empty(label, lists[field]))
+        if lists[field].items:
+            _report_issue(report, (*path, field), check_empty(label, lists[field]))
 
     def accounts_check(field: str, label: str) -> None:
-        _report_issue(report, (*path, field), check_service_accounts(label, lists[field]))
+        if lists[field].items:
+            _report_issue(report, (*path, field), check_service_accounts(label, lists[field]))
 
     def domains(field: str, label: str) -> None:
-        _report_issue(report, (*path, field), check_trust_domains(label, lists[field]))
+        if lists[field].items:
+            _report_issue(report, (*path, field), check_trust_domains(label, lists[field]))
 
     empty("principals", "Principals")
     empty("requestPrincipals", "RequestPrincipals")
@@ -217,11 +221,13 @@ def _check_operation(operation: Obj, path: Path, rule_index: int, report: Report
         for issue in validate_ports(lists[field]):
             _report_issue(report, (*path, field), issue)
     for field in _OPERATION_FIELDS:
-        label = field[0].upper() + field[1:]
-        _report_issue(report, (*path, field), check_empty(label, lists[field]))
+        if lists[field].items:  # every value check passes a list without elements
+            label = field[0].upper() + field[1:]
+            _report_issue(report, (*path, field), check_empty(label, lists[field]))
     for field in ("paths", "notPaths"):
-        label = field[0].upper() + field[1:]
-        _report_issue(report, (*path, field), check_path_templates(label, lists[field]))
+        if lists[field].items:
+            label = field[0].upper() + field[1:]
+            _report_issue(report, (*path, field), check_path_templates(label, lists[field]))
     return lists["ports"].maybe_set or lists["notPorts"].maybe_set
 
 

@@ -123,6 +123,8 @@ def check_workload_selector(spec: Obj, report: Report) -> None:
         for key, value in labels.entries:
             if value is None:
                 continue
+            if key != "" and "*" not in key and "*" not in value:
+                continue
             pair = quote(f"{key}={value}")
             if key == "":
                 report.error((*base, key), f"empty key is not supported in selector: {pair}")

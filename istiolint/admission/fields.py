@@ -105,12 +105,16 @@ class StrList:
         return len(self.items)
 
 
+_NO_STRINGS = StrList()
+_WRONG_STRINGS = StrList(bad=True)
+
+
 def string_list(node: Obj, key: str) -> StrList:
     value = node.get(key)
     if value is None:
-        return StrList()
+        return _NO_STRINGS
     if not isinstance(value, list):
-        return StrList(bad=True)
+        return _WRONG_STRINGS
     items: list[tuple[int, str | None]] = []
     for index, element in enumerate(value):
         if element is None:
@@ -144,12 +148,16 @@ class ObjList:
         return len(self.items)
 
 
+_NO_MESSAGES = ObjList()
+_WRONG_MESSAGES = ObjList(bad=True)
+
+
 def message_list(node: Obj, key: str) -> ObjList:
     value = node.get(key)
     if value is None:
-        return ObjList()
+        return _NO_MESSAGES
     if not isinstance(value, list):
-        return ObjList(bad=True)
+        return _WRONG_MESSAGES
     items: list[tuple[int, MaybeObj]] = []
     for index, element in enumerate(value):
         if element is None:

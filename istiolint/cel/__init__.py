@@ -41,6 +41,22 @@ _HAS_SELF_FIELD = re.compile(r"\bhas\(\s*self\s*\.\s*([A-Za-z_]\w*)\s*\)")
 _ABSENT = object()
 
 
+class _Plan:
+    """A schema node with rules at or below it: its rules, and the children that have some."""
+
+    __slots__ = ("below_keys", "extra", "items", "named", "rules", "schema")
+
+    def __init__(self, schema: Mapping[str, Any], rules: list[Any] | None,
+                 named: dict[str, _Plan | None], extra: _Plan | None,
+                 items: _Plan | None) -> None:
+        self.schema = schema
+        self.rules = rules
+        self.named = named  # every property with a schema (one without rules: None)
+        self.extra = extra  # additionalProperties, for the keys not named
+        self.items = items
+        self.below_keys = extra is not None or any(p is not None for p in named.values())
+
+
 @dataclass(frozen=True)
 class CelViolation:
     """One rule that the API server would reject the instance for."""
@@ -98,8 +114,10 @@ class CelValidator:
         self._runtime: Runtime | None = None
         self._observed: dict[str, tuple[tuple[str, bool], ...] | None] = {}
         self._transitions: dict[str, bool] = {}
-        # id(schema node) -> whether rules hang below it; schemas outlive the validator
+        # id(schema node) -> whether rules hang below it, and where; schemas outlive the
+        # validator
         self._subtree_has_rules: dict[int, bool] = {}
+        self._plans: dict[int, tuple[Mapping[str, Any], _Plan | None]] = {}
         # (rule, what the rule can observe of the value) -> outcome
         self._outcomes: dict[tuple[str, str], bool | str] = dict(outcomes or {})
         self._new = 0  # outcomes found by this validator
@@ -138,42 +156,53 @@ class CelValidator:
         with a message starting with :data:`CANNOT_EVALUATE`.
         """
         found: list[CelViolation] = []
-        self._walk(schema, instance, "", found, set())
+        plan = self._plan(schema)
+        if plan is not None:
+            self._walk(plan, instance, "", found, set())
         return found
 
-    def _walk(
-        self,
-        schema: Mapping[str, Any],
-        value: Any,
-        pointer: str,
-        found: list[CelViolation],
-        reported: set[str],
-    ) -> None:
-        if value is None or not self._has_rules(schema) or not type_matches(schema, value):
-            return
-        rules = schema.get("x-kubernetes-validations")
-        if isinstance(rules, list) and rules:
-            self._check(schema, value, pointer, rules, found, reported)
-        if isinstance(value, dict):
+    def _plan(self, schema: Mapping[str, Any]) -> _Plan | None:
+        """Where the rules hang at and below ``schema`` (None: nowhere), worked out once per
+        schema node: most subtrees carry none, and walking them would be most of the cost."""
+        known = self._plans.get(id(schema))
+        if known is not None and known[0] is schema:
+            return known[1]
+        plan = None
+        if subtree_has(schema, lambda s: bool(s.get("x-kubernetes-validations")),
+                       self._subtree_has_rules):
+            rules = schema.get("x-kubernetes-validations")
             properties = schema.get("properties")
+            named = {name: self._plan(sub) for name, sub in properties.items()
+                     if isinstance(sub, dict)} if isinstance(properties, dict) else {}
             extra = child_schema(schema, "additionalProperties")
-            for key, item in value.items():
-                name = key_text(key)
-                sub = properties.get(name) if isinstance(properties, dict) else None
-                sub = sub if isinstance(sub, dict) else extra
-                if sub is not None and self._has_rules(sub):
-                    self._walk(sub, item, f"{pointer}/{_pointer_token(name)}", found, reported)
-        elif isinstance(value, list):
             items = child_schema(schema, "items")
-            if items is not None and self._has_rules(items):
-                for index, item in enumerate(value):
-                    self._walk(items, item, f"{pointer}/{index}", found, reported)
+            plan = _Plan(schema, rules if isinstance(rules, list) and rules else None, named,
+                         self._plan(extra) if extra is not None else None,
+                         self._plan(items) if items is not None else None)
+        self._plans[id(schema)] = (schema, plan)  # holding the node keeps its id its own
+        return plan
 
-    def _has_rules(self, schema: Mapping[str, Any]) -> bool:
-        """Whether rules hang on the schema or below it; most subtrees carry none, and
-        walking them would be most of the cost."""
-        return subtree_has(schema, lambda s: bool(s.get("x-kubernetes-validations")),
-                           self._subtree_has_rules)
+    def _walk(self, plan: _Plan, value: Any, pointer: str, found: list[CelViolation],
+              reported: set[str]) -> None:
+        """At every node with rules whose value is present and of the schema's type, evaluate
+        them; then go down ``properties`` (or ``additionalProperties``) and ``items``."""
+        schema = plan.schema
+        if value is None or not type_matches(schema, value):
+            return
+        if plan.rules is not None:
+            self._check(schema, value, pointer, plan.rules, found, reported)
+        if isinstance(value, dict):
+            if not plan.below_keys:
+                return
+            named, extra = plan.named, plan.extra
+            for key, item in value.items():
+                name = key if type(key) is str else key_text(key)
+                sub = named.get(name, extra)  # a named property without rules: None
+                if sub is not None:
+                    self._walk(sub, item, f"{pointer}/{_pointer_token(name)}", found, reported)
+        elif isinstance(value, list) and plan.items is not None:
+            for index, item in enumerate(value):
+                self._walk(plan.items, item, f"{pointer}/{index}", found, reported)
 
     def _check(
         self,
