@@ -8,16 +8,19 @@ worker fails in any way, the work runs here instead, so the outcome never depend
 from __future__ import annotations
 
 import contextlib
+import queue
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 
-# what the forked workers inherit: the function, every piece of the items, and the counter of
-# pieces claimed so far
-_pending: list[tuple[Callable[[Any], Any], list[list[Any]], Any]] = []
+# what the forked workers inherit: the function, every piece of the items, the counter of
+# pieces claimed so far, and the queue the results come back on
+_pending: list[tuple[Callable[[Any], Any], list[list[Any]], Any, Any]] = []
+_RESULT_WAIT = 1.0  # seconds between looks at whether the workers are still there
+_RESULT_PATIENCE = 60  # looks before the pieces still missing are redone here
 
 
 def can_fork() -> bool:
@@ -51,44 +54,79 @@ def run_split(function: Callable[[Item], Result], items: Sequence[Item], jobs: i
     pieces = [list(items[start:start + size]) for start in range(0, len(items), size)]
     context = multiprocessing.get_context("fork")
     claimed = context.Value("i", 0)
+    results = context.Queue()  # each piece as a worker finishes it, pickled beside its work
     done: dict[int, list[Result]] = {}
     reported = [0]
 
-    def report() -> None:  # pieces claimed by anyone count as under way
-        with claimed.get_lock():
+    def collect() -> None:  # what the workers sent so far, and progress
+        while True:
+            try:
+                index, piece_results = results.get_nowait()
+            except queue.Empty:
+                break
+            done[index] = piece_results
+        with claimed.get_lock():  # pieces claimed by anyone count as under way
             taken = min(claimed.value, len(pieces))
         count = sum(len(pieces[index]) for index in range(reported[0], taken))
         reported[0] = taken
         if count:
             advance(count)
 
-    _pending.append((function, pieces, claimed))
+    _pending.append((function, pieces, claimed, results))
     try:
         with ProcessPoolExecutor(jobs - 1, mp_context=context) as pool:
             workers = [pool.submit(_claim_pieces) for _ in range(jobs - 1)]
-            done.update(_claim_pieces(after_each=report))
+            for index, piece_results in _claim_pieces(mine=True):
+                done[index] = piece_results
+                collect()
+            sent = 0
             for worker in workers:
                 # a worker that died or failed: its pieces are redone below
                 with contextlib.suppress(Exception):
-                    done.update(worker.result())
+                    sent += worker.result()
+            for _ in range(_RESULT_PATIENCE):
+                if len(done) >= len(pieces) or sent <= 0:
+                    break
+                try:
+                    index, piece_results = results.get(timeout=_RESULT_WAIT)
+                except queue.Empty:
+                    continue
+                done[index] = piece_results
+                sent -= 1
+            collect()
     finally:
         _pending.clear()
-    report()
+        results.close()
+        results.join_thread()
     for index, piece in enumerate(pieces):
         if index not in done:
             done[index] = [function(item) for item in piece]
     return [result for index in range(len(pieces)) for result in done[index]]
 
 
-def _claim_pieces(after_each: Callable[[], None] | None = None) -> dict[int, list[Any]]:
-    function, pieces, claimed = _pending[-1]
-    mine: dict[int, list[Any]] = {}
+def _claim_pieces(*, mine: bool = False) -> Any:
+    """Claim and do pieces until none is left. In this process: yield each piece's results;
+    in a worker: put them on the queue, and return how many were put."""
+    function, pieces, claimed, results = _pending[-1]
+    done = _pieces(function, pieces, claimed)
+    if mine:
+        return done
+    # leaving must not wait for results this process never got to send (it failed, or this
+    # one stopped listening): the pieces missing are redone there
+    results.cancel_join_thread()
+    sent = 0
+    for index, piece_results in done:
+        results.put((index, piece_results))
+        sent += 1
+    return sent
+
+
+def _pieces(function: Callable[[Any], Any], pieces: list[list[Any]],
+            claimed: Any) -> Iterator[tuple[int, list[Any]]]:
     while True:
         with claimed.get_lock():
             index = claimed.value
             claimed.value += 1
         if index >= len(pieces):
-            return mine
-        mine[index] = [function(item) for item in pieces[index]]
-        if after_each is not None:
-            after_each()
+            return
+        yield index, [function(item) for item in pieces[index]]

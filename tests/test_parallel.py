@@ -71,3 +71,20 @@ def test_a_long_item_does_not_hold_up_the_others() -> None:
     the long first item takes nothing else while the other does the rest."""
     pids = run_split(_pid_after, [0.8] + [0.01] * 20, jobs=2, pieces_per_job=32)
     assert pids.count(pids[0]) == 1
+
+
+@needs_fork
+def test_a_worker_that_fails_after_sending_much_does_not_hang_the_run() -> None:
+    """Results a failed worker sent but nobody read must not keep it from exiting."""
+    parent = os.getpid()
+    calls = {"count": 0}
+
+    def large_then_fails(value: int) -> str:
+        if os.getpid() != parent:
+            calls["count"] += 1
+            if calls["count"] > 40:
+                raise RuntimeError("worker trouble")
+        return "x" * 20_000 + str(value)
+
+    results = run_split(large_then_fails, list(range(200)), jobs=2, pieces_per_job=100)
+    assert results == ["x" * 20_000 + str(n) for n in range(200)]
