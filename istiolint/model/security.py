@@ -4,7 +4,7 @@ validation reports separately."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from istiolint.model.kube import namespace_of, string_map
@@ -51,6 +51,8 @@ class AuthorizationPolicy(Policy):
     rules: Sequence[Any] | None  # None: no `rules`; a rule may be malformed (not a map)
     provider: str | None
     dry_run: bool
+    # the rules' sources and operations, worked out once: most checks go through them
+    entries: tuple[RuleEntry, ...] = field(default=(), compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,11 @@ class RuleEntry:
 
 
 def rule_entries(policy: AuthorizationPolicy) -> Iterator[RuleEntry]:
-    for i, rule in enumerate(policy.rules or ()):
+    return iter(policy.entries)
+
+
+def _rule_entries(rules: Sequence[Any] | None) -> Iterator[RuleEntry]:
+    for i, rule in enumerate(rules or ()):
         if not isinstance(rule, Mapping):
             continue
         for side, inner in (("from", "source"), ("to", "operation")):
@@ -135,11 +141,11 @@ def authorization_policy(resource: Resource) -> AuthorizationPolicy:
     rules = spec.get("rules")
     provider = spec.get("provider")
     dry_run = str(resource.annotations.get(DRY_RUN_ANNOTATION, "")).lower() in ("true", "1", "t")
+    rules = rules if isinstance(rules, list) and rules else None
     return AuthorizationPolicy(
-        **_base(resource), action=str(action),
-        rules=rules if isinstance(rules, list) and rules else None,
+        **_base(resource), action=str(action), rules=rules,
         provider=str(provider.get("name")) if isinstance(provider, Mapping) else None,
-        dry_run=dry_run and action in ("ALLOW", "DENY"))
+        dry_run=dry_run and action in ("ALLOW", "DENY"), entries=tuple(_rule_entries(rules)))
 
 
 def _strings(value: Any) -> tuple[str, ...]:
