@@ -441,6 +441,17 @@ class _Converter:
             raise _TooLarge({"reason": f"it nests deeper than {MAX_DEPTH} levels"})
         if projection is not True:
             return self._project(node, depth, projection)
+        if node.__class__ is ScalarNode:  # most nodes: a plain string, and nothing to share
+            self._expanded += 1
+            if self._expanded > MAX_EXPANDED_NODES:
+                self._grow(0)
+            tag, value = node.tag, node.value
+            if tag == PLAIN:
+                if value and value[0] not in _TYPED_FIRST_CHARS:
+                    return value
+            elif tag == STR:
+                return value
+            return self._scalar(node)
         shared = self._seen.get(id(node))
         if shared is not None:  # an alias: reuse the value, but count what it expands to
             self._aliased = True
@@ -513,6 +524,10 @@ class _Converter:
         return merged
 
     def _key(self, node: Node) -> str | None:
+        if node.__class__ is ScalarNode:
+            tag, value = node.tag, node.value
+            if (tag == PLAIN and value and value[0] not in _TYPED_FIRST_CHARS) or tag == STR:
+                return str(value)
         if not isinstance(node, ScalarNode):
             self.problems.append(LoadProblem("IL001", node_position(node), {
                 "error": "a mapping key must be a scalar, not a collection"}))
