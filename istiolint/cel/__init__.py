@@ -138,6 +138,10 @@ class CelValidator:
         """Whether outcomes were added since the validator was made."""
         return self._new > 0
 
+    def warm(self) -> None:
+        """Import cel-python now (before work is shared out, so that it is imported once)."""
+        self._cel()
+
     def _cel(self) -> Runtime:
         if self._runtime is None:
             from istiolint.cel.runtime import Runtime  # noqa: PLC0415

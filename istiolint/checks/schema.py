@@ -76,7 +76,7 @@ class SchemaCheck:
     def prepare(self, store: SchemaStore) -> None:
         """Import cel-python and compile the security kinds' schemas (the ones most trees
         hold) once, before the work is shared out."""
-        self._cel_for(store)
+        self._cel_for(store).warm()
         for (group, kind), info in store.kinds.items():
             if group == "security.istio.io":
                 for version in info.versions:
