@@ -375,10 +375,7 @@ class Linter:
             found.tree.stat_records = records if isinstance(records, dict) else {}
         identified = self._identify(found.files, found.tree)
         keys = [key for key, _ in identified]
-        if isinstance(found.tree, FileSystemTree) and any(raw for _, raw in identified):
-            records = found.tree.stat_records or {}
-            cache.store(stats_name, {name: records[name] for name in map(str, found.files)
-                                     if name in records})
+        hashed = [path for path, (_, raw) in zip(found.files, identified, strict=True) if raw]
         shape = key_of([config, self.settings, self.cwd, inputs.paths, inputs.context,
                         inputs.stdin_filename, inputs.use_git])
         run_key = key_of([shape, keys, found.skipped, sorted(found.report_paths),
@@ -414,7 +411,16 @@ class Linter:
                  for key in current if key not in prints}
         prints.update(fresh)
         cache.store_files(config, current, lambda key: shard_of(_home(key, prints[key][0])))
-        if fresh or len(prints) > len(keys):
+        # the hook reads and hashes the files it reports on, which change every time: not
+        # worth rewriting the whole tree's records for (the next run hashes them again)
+        only_reported = part is not None and \
+            all(self.shown(path) in found.report_paths for path in hashed) and \
+            all(key[0] in found.report_paths for key in fresh)
+        if isinstance(found.tree, FileSystemTree) and hashed and not only_reported:
+            records = found.tree.stat_records or {}
+            cache.store(stats_name, {name: records[name] for name in map(str, found.files)
+                                     if name in records})
+        if (fresh and not only_reported) or len(prints) > len(keys) + len(fresh):
             shared: dict[Footprint, Footprint] = {}  # most files of a namespace look alike
             cache.store(f"footprints-{config}", {
                 key: (shared.setdefault(prints[key][0], prints[key][0]), prints[key][1])

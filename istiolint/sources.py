@@ -70,7 +70,8 @@ def discover(paths: Sequence[str], cwd: Path, exclude: PathMatcher, *,
     """
     tree = tree or FileSystemTree(use_git=use_git)
     result = Discovery()
-    seen: set[Path] = set()
+    seen: set[str] = set()
+    hidden = f"{os.sep}."
     for raw in paths:
         root = Path(os.path.normpath(raw if os.path.isabs(raw) else os.path.join(cwd, raw)))
         if tree.is_file(root):
@@ -78,16 +79,17 @@ def discover(paths: Sequence[str], cwd: Path, exclude: PathMatcher, *,
         elif tree.is_dir(root):
             prefix = len(str(root).rstrip(os.sep)) + 1
             for candidate in tree.manifests_under(root):
-                relative = str(candidate)[prefix:]
-                if not relative or relative.startswith(".") or f"{os.sep}." in relative:
+                name = str(candidate)
+                relative = name[prefix:]
+                if not relative or relative.startswith(".") or hidden in relative:
                     continue
                 if exclude and exclude.matches(display_path(candidate, cwd)):
                     continue
                 reason = tree.unsafe_link(candidate, root)
                 if reason:
                     result.skipped.append(Skipped(display_path(candidate, cwd), reason))
-                elif candidate not in seen:  # below a normalised root: normalised
-                    seen.add(candidate)
+                elif name not in seen:  # below a normalised root: normalised
+                    seen.add(name)
                     result.files.append(candidate)
         else:
             raise FileNotFoundError(f"no such file or directory: {raw}")
@@ -95,29 +97,35 @@ def discover(paths: Sequence[str], cwd: Path, exclude: PathMatcher, *,
     return result
 
 
-def _add(result: Discovery, seen: set[Path], path: Path) -> None:
-    key = Path(os.path.normpath(path))
+def _add(result: Discovery, seen: set[str], path: Path) -> None:
+    key = os.path.normpath(path)
     if key not in seen:
         seen.add(key)
-        result.files.append(key)
+        result.files.append(Path(key))
+
+
+_KUSTOMIZATION_ENDINGS = tuple(KUSTOMIZATION_NAMES)
 
 
 def _without_kustomize_patches_and_chart_templates(result: Discovery, cwd: Path,
                                                    tree: Tree) -> list[Path]:
     excluded: dict[Path, str] = {}
+    templates = f"{os.sep}templates{os.sep}"
     for path in result.files:
-        if path.name in KUSTOMIZATION_NAMES:
+        name = str(path)  # string tests first: Path's properties cost more than the rest
+        if name.endswith(_KUSTOMIZATION_ENDINGS) and path.name in KUSTOMIZATION_NAMES:
             excluded[path] = "kustomization file"
             result.kustomizations.append(path)
             for patch in _kustomize_patch_files(path, tree):
                 excluded.setdefault(patch, f"patch listed in {display_path(path, cwd)}")
-        if path.name.endswith(MANIFEST_SUFFIXES) and path.parent.name == "templates" and \
+        if templates in name and path.name.endswith(MANIFEST_SUFFIXES) and \
+                path.parent.name == "templates" and \
                 tree.is_file(path.parent.parent / "Chart.yaml"):
             excluded[path] = "Helm template (lint its output: helm template | istiolint check -)"
     for path, reason in sorted(excluded.items()):
         if path.name not in KUSTOMIZATION_NAMES:
             result.skipped.append(Skipped(display_path(path, cwd), reason))
-    return [p for p in result.files if p not in excluded]
+    return [p for p in result.files if p not in excluded] if excluded else result.files
 
 
 def _kustomize_patch_files(kustomization: Path, tree: Tree) -> list[Path]:
