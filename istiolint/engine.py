@@ -20,7 +20,7 @@ from istiolint.directives import Directive, scan_directives
 from istiolint.documents import Projection
 from istiolint.findings import Finding
 from istiolint.globs import PathMatcher
-from istiolint.kyma.derive import GeneratedDocument, generated_resources
+from istiolint.kyma.generated import GeneratedDocument, is_apirule
 from istiolint.model.kube import MODEL_PROJECTIONS
 from istiolint.parallel import run_split
 from istiolint.positions import FILE_START
@@ -315,7 +315,11 @@ class Linter:
             tree.sources.append(result.source)
             tree.resources.extend(result.resources)
             tree.detections.extend(result.detections)
-        generated = generated_resources(tree.resources)
+        generated: list[Resource] = []
+        if any(is_apirule(resource) for resource in tree.resources):
+            from istiolint.kyma.derive import generated_resources  # noqa: PLC0415
+
+            generated = generated_resources(tree.resources)
         if generated:
             tree.detections.extend(self._checked_generated(generated, local_checks))
             tree.resources.extend(generated)

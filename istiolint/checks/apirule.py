@@ -11,15 +11,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 # AP006 is the rule on generated paths that KY006 must not repeat
 from istiolint.checks.never_matching import path_problem as ap006_path_problem
 from istiolint.context import CheckContext
-from istiolint.kyma import Expansion, Generated
-from istiolint.kyma.derive import GeneratedDocument, expand_all
-from istiolint.kyma.expand import V1BETA1_VERSION
-from istiolint.kyma.policies import INGRESS_GATEWAY_PRINCIPAL, OATHKEEPER_PRINCIPAL
+from istiolint.kyma.generated import V1BETA1_VERSION, GeneratedDocument, is_apirule
 from istiolint.model.kube import Workload
 from istiolint.model.mesh import MeshModel, Target, is_gateway, labels_match
 from istiolint.model.security import AuthorizationPolicy
@@ -28,6 +25,9 @@ from istiolint.resources import Resource
 from istiolint.rules import Detection, builtin_rules
 from istiolint.urls import split_url
 
+if TYPE_CHECKING:  # the expansion is imported only when the tree holds APIRules
+    from istiolint.kyma import Expansion, Generated
+
 NOT_EXPANDED, AUDIENCES_ALL_REQUIRED, SCOPES_SAME_CLAIM = "KY001", "KY002", "KY003"
 BLOCKS_IN_CLUSTER_CALLERS, CORS_WITHOUT_OPTIONS, REGEX_PATH = "KY004", "KY005", "KY006"
 DEPRECATED_VERSION, ISSUER_NOT_URL = "KY007", "KY008"
@@ -35,9 +35,6 @@ DEPRECATED_VERSION, ISSUER_NOT_URL = "KY007", "KY008"
 OPTIONS = "OPTIONS"
 CATCH_ALL_PATHS = ("/*", "/{**}")
 JWT_HANDLER = "jwt"
-# the identities api-gateway's ALLOW policies admit besides token holders
-GATEWAY_PRINCIPALS = {INGRESS_GATEWAY_PRINCIPAL: "the ingress gateway",
-                      OATHKEEPER_PRINCIPAL: "Ory Oathkeeper"}
 # regular-expression syntax in a v1beta1 path: a quantified ".", classes, groups, alternation,
 # anchors, escapes and quantifiers
 REGEX_SYNTAX = re.compile(r"\.[*+?]|[\[\]()|^$\\+?]|\{\d")
@@ -104,6 +101,10 @@ class ApiRuleCheck:
                           DEPRECATED_VERSION, ISSUER_NOT_URL)
 
     def run(self, context: CheckContext) -> Iterator[Detection]:
+        if not any(is_apirule(resource) for resource in context.resources):
+            return
+        from istiolint.kyma.derive import expand_all  # noqa: PLC0415
+
         expanded = [ExpandedApiRule(resource, expansion)
                     for resource, expansion in expand_all(context.resources)]
         for apirule in context.focused(expanded):
@@ -311,8 +312,9 @@ def _blocked_in_cluster_callers(apirule: ExpandedApiRule, model: MeshModel
         if policy is not None and policy.action == "ALLOW":
             by_service.setdefault(generated.source_pointer("/spec/selector"), []).append(policy)
     for pointer, policies in by_service.items():
-        admitted = sorted({GATEWAY_PRINCIPALS[p] for policy in policies
-                           for p in _principals(policy) if p in GATEWAY_PRINCIPALS})
+        principals = _gateway_principals()
+        admitted = sorted({principals[p] for policy in policies
+                           for p in _principals(policy) if p in principals})
         if not admitted:  # v1beta1 jwt rules: any caller with a token
             continue
         for target in _targets(model, policies):
@@ -321,6 +323,17 @@ def _blocked_in_cluster_callers(apirule: ExpandedApiRule, model: MeshModel
                 yield Detection(BLOCKS_IN_CLUSTER_CALLERS, apirule.resource, pointer, {
                     "target": target.describe(), "admitted": " and ".join(admitted),
                     "callers": _possible_callers(model, target)})
+
+
+def _gateway_principals() -> dict[str, str]:
+    """The identities api-gateway's ALLOW policies admit besides token holders."""
+    from istiolint.kyma.policies import (  # noqa: PLC0415
+        INGRESS_GATEWAY_PRINCIPAL,
+        OATHKEEPER_PRINCIPAL,
+    )
+
+    return {INGRESS_GATEWAY_PRINCIPAL: "the ingress gateway",
+            OATHKEEPER_PRINCIPAL: "Ory Oathkeeper"}
 
 
 def _own_policies(resource: Resource, model: MeshModel) -> dict[str, AuthorizationPolicy]:
@@ -368,7 +381,7 @@ def _admits_in_cluster_callers(policy: AuthorizationPolicy) -> bool:
     for source in _sources(policy):
         listed = source.get("principals") if isinstance(source, Mapping) else None
         if not isinstance(listed, list) or not all(
-                isinstance(principal, str) and principal in GATEWAY_PRINCIPALS
+                isinstance(principal, str) and principal in _gateway_principals()
                 for principal in listed):
             return True
     return False

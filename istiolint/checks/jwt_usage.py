@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from istiolint.context import CheckContext
-from istiolint.kyma.derive import generated_from_apirule
+from istiolint.kyma.generated import generated_from_apirule
 from istiolint.model.mesh import MeshModel, Scope, Target
 from istiolint.model.security import (
     AuthorizationPolicy,

@@ -16,7 +16,7 @@ from typing import Any
 from deepdiff import DeepDiff
 
 from istiolint.diffing.normalize import ObjectKey, normalized_object, object_key
-from istiolint.kyma.derive import generated_from_apirule
+from istiolint.kyma.generated import generated_from_apirule
 from istiolint.positions import join_pointer
 from istiolint.resources import Resource
 

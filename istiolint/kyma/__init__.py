@@ -42,12 +42,24 @@ API version: api-gateway writes ``security.istio.io/v1beta1`` objects, these are
 ``security.istio.io/v1`` (the same fields).
 """
 
-from istiolint.kyma.expand import (
-    Expansion,
-    ExpansionProblem,
-    Generated,
-    Origin,
-    expand_apirule,
-)
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from istiolint.kyma.expand import (
+        Expansion,
+        ExpansionProblem,
+        Generated,
+        Origin,
+        expand_apirule,
+    )
 
 __all__ = ["Expansion", "ExpansionProblem", "Generated", "Origin", "expand_apirule"]
+
+
+def __getattr__(name: str) -> Any:
+    """The expansion, imported on first use: most trees hold no APIRule."""
+    if name in __all__:
+        from istiolint.kyma import expand  # noqa: PLC0415
+
+        return getattr(expand, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -6,46 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from istiolint.documents import Document
-from istiolint.kyma.expand import GROUP, Expansion, Generated, expand_apirule
-from istiolint.positions import Position
+from istiolint.kyma.expand import Expansion, Generated, expand_apirule
+from istiolint.kyma.generated import GeneratedDocument, is_apirule
 from istiolint.resources import Resource, ResourceRef
-
-APIRULE = "APIRule"
-OWNER_LABEL = "apirule.gateway.kyma-project.io/name"
-
-
-class GeneratedDocument(Document):
-    """An object api-gateway generates from an APIRule: its positions are the APIRule's."""
-
-    __slots__ = ("_generated", "owner", "via")
-
-    def __init__(self, owner: Resource, generated: Generated) -> None:
-        super().__init__(owner.document.index, None, generated.obj, owner.document.text)
-        self.owner = owner
-        self._generated = generated
-        namespace = f"{owner.ref.namespace}/" if owner.ref.namespace else ""
-        self.via = f"APIRule {namespace}{owner.ref.name}"
-
-    def _owner_pointer(self, pointer: str) -> str:
-        return self.owner.base + self._generated.source_pointer(pointer)
-
-    def position(self, pointer: str) -> Position:
-        return self.owner.document.position(self._owner_pointer(pointer))
-
-    def location(self, pointer: str) -> tuple[str | None, Position]:
-        return self.owner.document.location(self._owner_pointer(pointer))
-
-
-def is_apirule(resource: Resource) -> bool:
-    return resource.group == GROUP and resource.kind == APIRULE
-
-
-def generated_from_apirule(resource: Resource) -> bool:
-    """Expanded here, or (from a cluster) created by api-gateway, which labels its objects."""
-    labels = resource.metadata.get("labels")
-    return isinstance(resource.document, GeneratedDocument) or (
-        isinstance(labels, Mapping) and OWNER_LABEL in labels)
 
 
 def _service_selectors(resources: Iterable[Resource]

@@ -14,15 +14,14 @@ from typing import Any
 
 from istiolint.kyma.expansion import Expansion, ExpansionProblem, Generated, Origin
 from istiolint.kyma.fields import FieldReader, Sourced
+from istiolint.kyma.generated import GROUP, V1BETA1_VERSION
 from istiolint.kyma.shapes import APIRULE_NOT_EXPANDED, ServiceSelector, read_owner
 from istiolint.kyma.v1beta1 import expand_v1beta1
 from istiolint.kyma.v2 import GatewayHosts, expand_v2
 
 __all__ = ["Expansion", "ExpansionProblem", "Generated", "Origin", "expand_apirule"]
 
-GROUP = "gateway.kyma-project.io"
 V2_VERSIONS = (f"{GROUP}/v2", f"{GROUP}/v2alpha1")
-V1BETA1_VERSION = f"{GROUP}/v1beta1"
 # How many generated values (leaves, roughly) one APIRule may expand to: far above any real
 # APIRule, low enough that a hostile one (thousands of rules, each excluding the paths of all
 # the others) cannot exhaust memory.
