@@ -75,7 +75,10 @@ def run_split(function: Callable[[Item], Result], items: Sequence[Item], jobs: i
     _pending.append((function, pieces, claimed, results))
     try:
         with ProcessPoolExecutor(jobs - 1, mp_context=context) as pool:
-            workers = [pool.submit(_claim_pieces) for _ in range(jobs - 1)]
+            workers = []
+            # a worker that cannot be started (process limits): this process claims it all
+            with contextlib.suppress(Exception):
+                workers.extend(pool.submit(_claim_pieces) for _ in range(jobs - 1))
             for index, piece_results in _claim_pieces(mine=True):
                 done[index] = piece_results
                 collect()

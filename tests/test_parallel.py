@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -88,3 +89,13 @@ def test_a_worker_that_fails_after_sending_much_does_not_hang_the_run() -> None:
 
     results = run_split(large_then_fails, list(range(200)), jobs=2, pieces_per_job=100)
     assert results == ["x" * 20_000 + str(n) for n in range(200)]
+
+
+@needs_fork
+def test_work_is_done_here_when_no_worker_can_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise OSError("fork: Resource temporarily unavailable")
+
+    monkeypatch.setattr(ProcessPoolExecutor, "submit", refuse)
+    results = run_split(_square_and_pid, list(range(40)), jobs=2)
+    assert results == [(n * n, os.getpid()) for n in range(40)]
