@@ -11,7 +11,10 @@ import contextlib
 import queue
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -75,7 +78,7 @@ def run_split(function: Callable[[Item], Result], items: Sequence[Item], jobs: i
     _pending.append((function, pieces, claimed, results))
     try:
         with ProcessPoolExecutor(jobs - 1, mp_context=context) as pool:
-            workers = []
+            workers: list[Future[int]] = []
             # a worker that cannot be started (process limits): this process claims it all
             with contextlib.suppress(Exception):
                 workers.extend(pool.submit(_claim_pieces) for _ in range(jobs - 1))
