@@ -60,6 +60,7 @@ def run_split(function: Callable[[Item], Result], items: Sequence[Item], jobs: i
     results = context.Queue()  # each piece as a worker finishes it, pickled beside its work
     done: dict[int, list[Result]] = {}
     reported = [0]
+    received = [0]  # pieces that came back from workers
 
     def collect() -> None:  # what the workers sent so far, and progress
         while True:
@@ -68,6 +69,7 @@ def run_split(function: Callable[[Item], Result], items: Sequence[Item], jobs: i
             except queue.Empty:
                 break
             done[index] = piece_results
+            received[0] += 1
         with claimed.get_lock():  # pieces claimed by anyone count as under way
             taken = min(claimed.value, len(pieces))
         count = sum(len(pieces[index]) for index in range(reported[0], taken))
@@ -90,15 +92,15 @@ def run_split(function: Callable[[Item], Result], items: Sequence[Item], jobs: i
                 # a worker that died or failed: its pieces are redone below
                 with contextlib.suppress(Exception):
                     sent += worker.result()
-            for _ in range(_RESULT_PATIENCE):
-                if len(done) >= len(pieces) or sent <= 0:
+            for _ in range(_RESULT_PATIENCE):  # what the workers that finished still sent
+                if len(done) >= len(pieces) or received[0] >= sent:
                     break
                 try:
                     index, piece_results = results.get(timeout=_RESULT_WAIT)
                 except queue.Empty:
                     continue
                 done[index] = piece_results
-                sent -= 1
+                received[0] += 1
             collect()
     finally:
         _pending.clear()

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import multiprocessing
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -99,3 +100,28 @@ def test_work_is_done_here_when_no_worker_can_start(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(ProcessPoolExecutor, "submit", refuse)
     results = run_split(_square_and_pid, list(range(40)), jobs=2)
     assert results == [(n * n, os.getpid()) for n in range(40)]
+
+
+@needs_fork
+def test_one_failed_worker_among_several_does_not_stall_the_others() -> None:
+    """With three processes, the first worker to start fails and the other finishes: the
+    failed one's pieces are redone here at once, not after waiting for them."""
+    parent = os.getpid()
+    failing = multiprocessing.get_context("fork").Value("i", 0)
+
+    def fails_in_one_worker(value: int) -> int:
+        pid = os.getpid()
+        if pid != parent:
+            with failing.get_lock():
+                if failing.value == 0:
+                    failing.value = pid
+            if failing.value == pid:
+                raise RuntimeError("worker trouble")
+        time.sleep(0.002)
+        return value * 2
+
+    started = time.monotonic()
+    assert run_split(fails_in_one_worker, list(range(300)), jobs=3) == \
+        [n * 2 for n in range(300)]
+    assert failing.value not in (0, parent)  # a worker did fail
+    assert time.monotonic() - started < 30  # not the minute a lost piece is waited for
