@@ -21,11 +21,11 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from istiolint.kyma.generated import is_apirule
 from istiolint.resources import Resource
 
 DEFAULT_NAMESPACE = "default"
 CLASSIC_GATEWAY_GROUP = "networking.istio.io"
-KYMA_GROUP = "gateway.kyma-project.io"
 ANY = "*"
 NAMESPACE_KEYS = frozenset({"namespace", "namespaces", "notNamespaces"})
 _PRINCIPAL_NAMESPACE = re.compile(r"/ns/([^/]*)")
@@ -69,7 +69,7 @@ def footprint(resources: Iterable[Resource], root_namespace: str) -> Footprint:
         namespaces.add(namespace)
         wide = wide or namespace == root_namespace or (
             resource.kind == "Gateway" and resource.group == CLASSIC_GATEWAY_GROUP)
-        derives = derives or (resource.kind == "APIRule" and resource.group == KYMA_GROUP)
+        derives = derives or is_apirule(resource)
         mentions.update(_named_namespaces(resource.obj.get("spec")))
     return Footprint(frozenset(namespaces), frozenset(mentions), wide,
                      frozenset(namespace_objects), derives)
