@@ -6,8 +6,10 @@ object with its ``message`` (``failed rule: <rule>`` without one); a runtime err
 Transition rules (those reading ``oldSelf``) only run on update and are skipped here.
 ``messageExpression`` is not evaluated: the static ``message`` is reported.
 
-cel-python evaluates the rules; :mod:`istiolint.cel.library` gives it the Kubernetes functions
-and :mod:`istiolint.cel.values` converts instances the way the API server types them.
+cel-python evaluates the rules (:mod:`istiolint.cel.runtime`, imported only when a rule must be
+compiled or evaluated); :mod:`istiolint.cel.library` gives it the Kubernetes functions,
+:mod:`istiolint.cel.convert` converts instances the way the API server types them, and
+:mod:`istiolint.cel.parsed` holds the CRDs' rules parsed when the schemas were generated.
 """
 
 from __future__ import annotations
