@@ -85,6 +85,7 @@ class FileResult:
     source: SourceFile
     resources: list[Resource]
     detections: list[tuple[Detection, tuple[str, ...]]] = field(default_factory=list)
+    footprint: Footprint | None = None  # worked out where the file is, when a run needs it
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,7 @@ class LoadedTree:
     detections: list[tuple[Detection, tuple[str, ...]]] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     report_paths: set[str] = field(default_factory=set)
+    footprints: dict[int, Footprint] = field(default_factory=dict)  # by id of the source
 
 
 @dataclass
@@ -213,6 +215,9 @@ class Linter:
         self._shown: dict[Path, str] = {}
         # what a run that loads part of the tree (the hook, from the cache) knows of the rest
         self._tree_facts: TreeFacts | None = None
+        # files' footprints are worked out with them (in the worker processes) for focused
+        # runs and the cache's index
+        self._footprints_wanted = False
         self.schemas = SchemaStore(settings.istio_version)
         self._istio_kinds = frozenset(kind for _, kind in self.schemas.kinds)
         # workloads, Services and Namespaces are read only when something uses the mesh model
@@ -315,6 +320,8 @@ class Linter:
             tree.sources.append(result.source)
             tree.resources.extend(result.resources)
             tree.detections.extend(result.detections)
+            if result.footprint is not None:
+                tree.footprints[id(result.source)] = result.footprint
         generated: list[Resource] = []
         if any(is_apirule(resource) for resource in tree.resources):
             from istiolint.kyma.derive import generated_resources  # noqa: PLC0415
@@ -389,6 +396,7 @@ class Linter:
                 isinstance(cached[1], LintResult):
             cache.touch_files(config)
             return cached[1]
+        self._footprints_wanted = True  # for the index of the cache
         memo_name = f"memo-{config}"
         memos = self._restore_memos(cache.load(memo_name))
         index = cache.load(f"footprints-{config}")
@@ -410,8 +418,7 @@ class Linter:
             result = replace(result, files=len(found.files), documents=sum(documents))
         current = {key: self.reuse[key] for key in keys
                    if key is not None and self.reuse is not None and key in self.reuse}
-        fresh = {key: (self._footprint(current[key].resources),
-                       current[key].source.total_documents)
+        fresh = {key: (self._footprint_of(current[key]), current[key].source.total_documents)
                  for key in current if key not in prints}
         prints.update(fresh)
         cache.store_files(config, current, lambda key: shard_of(_home(key, prints[key][0])))
@@ -455,6 +462,9 @@ class Linter:
         found = {name: check.remembered() for name, check in self._memo_keepers()}
         return {name: state for name, state in found.items() if state is not None}
 
+    def _footprint_of(self, result: FileResult) -> Footprint:
+        return result.footprint or self._footprint(result.resources)
+
     def _footprint(self, resources: Sequence[Resource]) -> Footprint:
         return footprint([r for r in resources if not isinstance(r.document, GeneratedDocument)],
                          self.settings.root_namespace)
@@ -478,7 +488,7 @@ class Linter:
         self._process_remembered([path for path, _ in unknown], self._local_checks(),
                                  found.tree, self.reuse)
         footprints = {key: prints[key][0] if key in prints else
-                      self._footprint(self.reuse[key].resources)
+                      self._footprint_of(self.reuse[key])
                       for key in keys if key is not None}
         focus = [footprints[key] for key, mine in zip(keys, reported, strict=True)
                  if mine and key is not None]
@@ -498,11 +508,12 @@ class Linter:
 
     def run(self, inputs: Inputs, *, discovered: Discovered | None = None) -> Run:
         """Lint, keeping what was loaded (the diff compares two runs)."""
+        self._footprints_wanted = self._footprints_wanted or bool(inputs.context)
         tree = self.load(inputs, discovered=discovered)
         loaded = {source.path for source in tree.sources}
         focus = frozenset(tree.report_paths) if not loaded <= tree.report_paths else None
         context = self._scoped(CheckContext(tree.sources, tree.resources, self.settings,
-                                            self.schemas, focus))
+                                            self.schemas, focus), tree.footprints)
         worlds = self._worlds(tree, context)
         found = [detection for world, own, _ in worlds
                  for detection in self._detect(world) if own(detection[0])]
@@ -523,16 +534,17 @@ class Linter:
             getattr(c.check, "namespace_scoped", False) for c in self._enabled_checks()
             if not getattr(c.check, "per_source", False))
 
-    def _scoped(self, context: CheckContext) -> CheckContext:
+    def _scoped(self, context: CheckContext, known: Mapping[int, Footprint]) -> CheckContext:
         """A focused run's context: the reported files, and the part of the tree that what is
-        found in them depends on."""
+        found in them depends on. ``known``: the footprints of sources, by their id."""
         if context.focus is None or not self.namespace_scoped():
             return context
         by_source: dict[int, list[Resource]] = defaultdict(list)
         for resource in context.resources:
             by_source[id(resource.source)].append(resource)
         root = self.settings.root_namespace
-        prints = {id(s): self._footprint(by_source[id(s)]) for s in context.sources}
+        prints = {id(s): known.get(id(s)) or self._footprint(by_source[id(s)])
+                  for s in context.sources}
         focus = context.focus
         keep = needed([prints[id(s)] for s in context.sources if s.path in focus],
                       {id(s): prints[id(s)] for s in context.sources if s.path not in focus},
@@ -692,7 +704,9 @@ class Linter:
 
     def _checked(self, source: SourceFile, local_checks: Sequence[LoadedCheck]) -> FileResult:
         resources = list(extract_resources(source))
-        result = FileResult(source, resources)
+        result = FileResult(source, resources,
+                            footprint=self._footprint(resources) if self._footprints_wanted
+                            else None)
         if local_checks:
             context = CheckContext([source], resources, self.settings, self.schemas)
             enabled = self.selection.enabled

@@ -28,6 +28,9 @@ DEFAULT_NAMESPACE = "default"
 CLASSIC_GATEWAY_GROUP = "networking.istio.io"
 ANY = "*"
 NAMESPACE_KEYS = frozenset({"namespace", "namespaces", "notNamespaces"})
+# the objects whose names of other namespaces a check may follow (policies, gateways,
+# APIRules): workloads' and Services' specs name none that any check reads
+NAMING_GROUP_SUFFIXES = (".istio.io", "gateway.networking.k8s.io", "gateway.kyma-project.io")
 _PRINCIPAL_NAMESPACE = re.compile(r"/ns/([^/]*)")
 _SERVICE_HOST_NAMESPACE = re.compile(r"[^./]+\.([^./]+)\.svc(?:\.|$|:)")
 _QUALIFIED_NAME = re.compile(r"^([^/:\s]+)/[^/]")  # a gateway's "namespace/name"
@@ -70,7 +73,8 @@ def footprint(resources: Iterable[Resource], root_namespace: str) -> Footprint:
         wide = wide or namespace == root_namespace or (
             resource.kind == "Gateway" and resource.group == CLASSIC_GATEWAY_GROUP)
         derives = derives or is_apirule(resource)
-        mentions.update(_named_namespaces(resource.obj.get("spec")))
+        if resource.group.endswith(NAMING_GROUP_SUFFIXES):
+            mentions.update(_named_namespaces(resource.obj.get("spec")))
     return Footprint(frozenset(namespaces), frozenset(mentions), wide,
                      frozenset(namespace_objects), derives)
 
@@ -85,6 +89,8 @@ def _named_namespaces(spec: Any) -> Iterator[str]:
     for key, text in _strings(spec):
         if key in NAMESPACE_KEYS:
             yield ANY if ANY in text else text
+        if "/" not in text and ".svc" not in text:  # what every pattern needs: most strings
+            continue
         for pattern in (_PRINCIPAL_NAMESPACE, _SERVICE_HOST_NAMESPACE, _QUALIFIED_NAME):
             for match in pattern.finditer(text):
                 yield ANY if ANY in match.group(1) else match.group(1)
