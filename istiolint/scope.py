@@ -2,7 +2,8 @@
 
 A whole-tree check that declares ``namespace_scoped = True`` promises that what it finds about
 an object of namespace N depends only on the objects of N and of the root namespace, on the
-objects of the namespaces N's objects name, on the objects that name N, and on the
+objects of the namespaces N's objects name, on the objects that name N (in the spec of
+an Istio policy, a gateway or an APIRule), and on the
 :class:`TreeFacts` of the whole tree. A file's :class:`Footprint` (where its objects live, what
 namespaces they name) is small and kept in the results cache, so the hook reads and checks the
 few namespaces around the changed files instead of a whole monorepo.
