@@ -62,14 +62,19 @@ def run_split(function: Callable[[Item], Result], items: Sequence[Item], jobs: i
     reported = [0]
     received = [0]  # pieces that came back from workers
 
+    def take(timeout: float | None = None) -> bool:  # one piece a worker sent, if any
+        try:
+            index, piece_results = results.get(timeout=timeout) if timeout else \
+                results.get_nowait()
+        except queue.Empty:
+            return False
+        done[index] = piece_results
+        received[0] += 1
+        return True
+
     def collect() -> None:  # what the workers sent so far, and progress
-        while True:
-            try:
-                index, piece_results = results.get_nowait()
-            except queue.Empty:
-                break
-            done[index] = piece_results
-            received[0] += 1
+        while take():
+            pass
         with claimed.get_lock():  # pieces claimed by anyone count as under way
             taken = min(claimed.value, len(pieces))
         count = sum(len(pieces[index]) for index in range(reported[0], taken))
@@ -95,12 +100,7 @@ def run_split(function: Callable[[Item], Result], items: Sequence[Item], jobs: i
             for _ in range(_RESULT_PATIENCE):  # what the workers that finished still sent
                 if len(done) >= len(pieces) or received[0] >= sent:
                     break
-                try:
-                    index, piece_results = results.get(timeout=_RESULT_WAIT)
-                except queue.Empty:
-                    continue
-                done[index] = piece_results
-                received[0] += 1
+                take(_RESULT_WAIT)
             collect()
     finally:
         _pending.clear()

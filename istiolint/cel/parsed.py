@@ -103,7 +103,7 @@ class ParsedRules:
     def _read(self) -> dict[str, str]:
         try:
             first, *lines = self._path.read_text(encoding="utf-8").splitlines()
-            header = json.loads(first.removesuffix("{") + "{}}")
+            header = json.loads(first + "}}")  # the first line opens the rules: close it
         except (OSError, ValueError):
             return {}
         if not isinstance(header, dict) or header.get("format") != FORMAT or \
