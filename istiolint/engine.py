@@ -210,8 +210,8 @@ class Linter:
         self.build_options: BuildOptions | None = None  # None: no opt-in
         # told (files in all, files done) as files are processed; for a progress bar
         self.progress: Callable[[int, int], None] | None = None
-        self._identified: tuple[object, list[tuple[tuple[str, str] | None, bytes | None]]] \
-            | None = None
+        self._identified: tuple[tuple[Tree, tuple[Path, ...]],
+                                list[tuple[tuple[str, str] | None, bytes | None]]] | None = None
         self._shown: dict[Path, str] = {}
         # what a run that loads part of the tree (the hook, from the cache) knows of the rest
         self._tree_facts: TreeFacts | None = None
@@ -670,8 +670,11 @@ class Linter:
                   ) -> list[tuple[tuple[str, str] | None, bytes | None]]:
         """Each file's (shown path, git blob id), and its bytes when they had to be read for
         it; None for a file that cannot be read. Computed once per run and tree."""
-        memo_key = (id(tree), tuple(files))
-        if self._identified is not None and self._identified[0] == memo_key:
+        # the tree itself, not its id: a tree dropped after one run may leave its id to the
+        # next one (a git revision after the work tree, in --new-only)
+        memo_key = (tree, tuple(files))
+        if self._identified is not None and self._identified[0][0] is tree and \
+                self._identified[0][1] == memo_key[1]:
             return self._identified[1]
         tree.prefetch(path for path in files if tree.known_blob_id(path) is None)
         found: list[tuple[tuple[str, str] | None, bytes | None]] = []

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from istiolint import engine
+from istiolint import engine, trees
+from istiolint.config import Settings
+from istiolint.rules import load_registry
 
 REPO = Path(__file__).resolve().parents[1]
 Run = Callable[..., tuple[int, str, str]]
@@ -178,3 +180,26 @@ def test_a_file_hashed_right_after_its_change_is_read_again(tree: Path, run_cli:
     read = _reads(monkeypatch)
     run_cli("check", "tree", "--isolated", "--no-git", "-f", "json")
     assert {name for name in read} == {path.name for path in tree.rglob("*.yaml")}
+
+
+class _Revision(trees.FileSystemTree):
+    """A tree whose files' ids are known without reading them (as a git revision's are)."""
+
+    def __init__(self, blob: str) -> None:
+        super().__init__(use_git=False)
+        self.blob = blob
+
+    def known_blob_id(self, path: Path) -> str | None:
+        return self.blob
+
+
+def test_file_ids_are_never_taken_from_a_tree_that_is_gone(tmp_path: Path) -> None:
+    """--new-only lints the work tree, drops it, then lints a revision: the revision's tree
+    may get the dropped tree's id, and must still get its own file ids."""
+    manifest = tmp_path / "a.yaml"
+    manifest.write_text("kind: ConfigMap\n", encoding="utf-8")
+    linter = engine.Linter(load_registry(), Settings(), tmp_path)
+    for blob in ("work-tree", "revision", "another"):
+        tree = _Revision(blob)  # each may reuse the address of the one before
+        assert linter._identify([manifest], tree) == [(("a.yaml", blob), None)]
+        del tree
