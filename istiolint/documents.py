@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from istiolint import fast_reader
 from istiolint.positions import Position, split_pointer
 
 _SCALARS = yaml.constructor.SafeConstructor()
@@ -152,8 +153,8 @@ _UNUSUAL_BREAKS = ("\x85", "\u2028", "\u2029", "\ufeff")
 _COMPACT_CHAIN = re.compile(r" *((?:[-?:] +)+)")  # "- - ? - ": a collection after each indicator
 
 
-def _may_nest_deeper(text: str) -> bool:
-    """Whether ``text`` may nest collections more than ``LIBYAML_MAX_DEPTH`` levels deep.
+def _may_nest_deeper(text: str, limit: int = LIBYAML_MAX_DEPTH) -> bool:
+    """Whether ``text`` may nest collections more than ``limit`` levels deep.
 
     A cheap upper bound of the nodes around a token: every flow collection opens with ``[`` or
     ``{``; the block collections opened on earlier lines are at most two per column of the
@@ -162,7 +163,7 @@ def _may_nest_deeper(text: str) -> bool:
     twice the count of indicators followed by a space; then the chain's last indicator (at the
     end of the line), a mapping after the chain, and the token.
     """
-    budget = LIBYAML_MAX_DEPTH - text.count("[") - text.count("{") - 3
+    budget = limit - text.count("[") - text.count("{") - 3
     if budget < 4 or any(c in text for c in _UNUSUAL_BREAKS) or \
             ("\r" in text and text.count("\r") != text.count("\r\n")):
         return True
@@ -225,19 +226,21 @@ class Document:
     pickling time); ``position`` parses the stream's text again the first time it is needed.
     """
 
-    __slots__ = ("data", "index", "node", "text")
+    __slots__ = ("data", "index", "node", "reparsed", "text")
 
     def __init__(self, index: int, node: Node | None, data: Any, text: str) -> None:
         self.index = index
         self.node = node
         self.data = data
         self.text = text
+        #: the node trees of the whole stream, parsed again once for all its documents
+        self.reparsed: ReparsedStream | None = None
 
-    def __getstate__(self) -> tuple[int, Any, str]:
-        return self.index, self.data, self.text
+    def __getstate__(self) -> tuple[int, Any, str, ReparsedStream | None]:
+        return self.index, self.data, self.text, self.reparsed
 
-    def __setstate__(self, state: tuple[int, Any, str]) -> None:
-        self.index, self.data, self.text = state
+    def __setstate__(self, state: tuple[int, Any, str, ReparsedStream | None]) -> None:
+        self.index, self.data, self.text, self.reparsed = state
         self.node = None
 
     #: what produced the document when it is not in a file as such (a renderer, a generator)
@@ -251,10 +254,14 @@ class Document:
 
     def release_nodes(self) -> None:
         self.node = None
+        if self.reparsed is not None:
+            self.reparsed.release()
 
     def _root(self) -> Node:
         if self.node is None:
-            self.node = _reparsed_root(self.text, self.index)
+            if self.reparsed is None:
+                self.reparsed = ReparsedStream(self.text)
+            self.node = self.reparsed.root(self.index)
         return self.node
 
     def position(self, pointer: str) -> Position:
@@ -275,6 +282,39 @@ class Document:
         start = key_node.start_mark
         end = _effective_end(node)
         return Position(start.line + 1, start.column + 1, end.line + 1, end.column + 1)
+
+
+class ReparsedStream:
+    """The node trees of a stream's documents, parsed again when the first of them needs a
+    position after its own was released or never kept; shared by the documents (also through
+    pickling, which leaves the trees behind)."""
+
+    __slots__ = ("_roots", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._roots: list[Node] | None = None
+
+    def __getstate__(self) -> str:
+        return self.text
+
+    def __setstate__(self, text: str) -> None:
+        self.text = text
+        self._roots = None
+
+    def release(self) -> None:
+        self._roots = None
+
+    def root(self, index: int) -> Node:
+        if self._roots is None:
+            loader = _loader(self.text)
+            try:
+                self._roots = list(_nodes(loader, self.text, ParsedStream()))
+            finally:
+                loader.dispose()
+        if index >= len(self._roots):
+            raise LookupError(f"document {index} is no longer in its stream")
+        return self._roots[index]
 
 
 def _child(node: Node, token: str) -> tuple[Node | None, Node] | None:
@@ -328,9 +368,18 @@ def load_one(text: str) -> Any:
     return parsed.documents[0].data if parsed.documents else None
 
 
-def parse_stream(text: str, wants: WantsDocument) -> ParsedStream:
-    """Parse every document of ``text``; convert those for which ``wants(apiVersion, kind)``."""
+def parse_stream(text: str, wants: WantsDocument, *, keep_nodes: bool = True) -> ParsedStream:
+    """Parse every document of ``text``; convert those for which ``wants(apiVersion, kind)``.
+
+    Without ``keep_nodes`` the documents may come without their node trees (read by the fast
+    reader, when it can read the stream exactly); a position then parses the text again.
+    """
+    values = None if keep_nodes else fast_values(text)
+    read = None if values is None else _from_values(values, text, wants)
+    if read is not None:
+        return read
     result = ParsedStream()
+    reparsed = ReparsedStream(text)
     loader = _loader(text)
     try:
         for index, root in enumerate(_nodes(loader, text, result)):
@@ -346,10 +395,65 @@ def parse_stream(text: str, wants: WantsDocument) -> ParsedStream:
                 result.problems.append(LoadProblem("IL006", node_position(root), exc.args[0]))
                 continue
             result.problems.extend(converter.problems)
-            result.documents.append(Document(index, root, data, text))
+            document = Document(index, root, data, text)
+            document.reparsed = reparsed
+            result.documents.append(document)
     finally:
         loader.dispose()
     return result
+
+
+def fast_values(text: str) -> list[Any] | None:
+    """The converted values of the stream's documents read by the fast reader, when it can
+    read this stream exactly as the libyaml reader would (then without a problem to report)."""
+    if not fast_reader.AVAILABLE or _may_nest_deeper(text, MAX_DEPTH):
+        return None  # deep nesting, or unusual line breaks
+    return fast_reader.read_values(text, MAX_EXPANDED_NODES)
+
+
+def _from_values(values: list[Any], text: str, wants: WantsDocument) -> ParsedStream | None:
+    """The parsed stream of the fast reader's values; None when a document's identity is
+    a scalar other than text (``kind: 1``), which only the node tree has as written."""
+    result = ParsedStream(total_documents=len(values))
+    reparsed = ReparsedStream(text)
+    for index, value in enumerate(values):
+        identity = _value_identity(value)
+        if identity is None:
+            return None
+        projection = wants(*identity)
+        if projection is False:
+            continue
+        document = Document(index, None, value if projection is True
+                            else _projected(value, projection), text)
+        document.reparsed = reparsed
+        result.documents.append(document)
+    return result
+
+
+def _value_identity(value: Any) -> tuple[str | None, str | None] | None:
+    """``_identity`` of a converted document: None when it cannot tell (a scalar that is not
+    text, whose text ``_identity`` reads)."""
+    if not isinstance(value, dict):
+        return None, None
+    identity = []
+    for key in ("apiVersion", "kind"):
+        field = value.get(key)
+        if key in value and not isinstance(field, str | dict | list):
+            return None
+        identity.append(field if isinstance(field, str) else None)
+    return identity[0], identity[1]
+
+
+def _projected(value: Any, projection: Projection) -> Any:
+    """``_Converter._project`` on a converted value."""
+    if projection is True:
+        return value
+    if isinstance(value, list):
+        return [_projected(item, projection) for item in value]
+    if not isinstance(value, dict) or not isinstance(projection, Mapping):
+        return None if isinstance(value, dict) else value
+    return {key: _projected(item, projection[key]) for key, item in value.items()
+            if key in projection and projection[key] is not False}
 
 
 def _nodes(loader: Any, text: str, result: ParsedStream) -> Iterator[Node]:
@@ -381,17 +485,6 @@ def _too_deep(position: Position) -> LoadProblem:
     return LoadProblem("IL006", position, {
         "reason": f"it nests deeper than {MAX_DEPTH} levels; the documents after it in this "
                   "file are not checked either"})
-
-
-def _reparsed_root(text: str, index: int) -> Node:
-    loader = _loader(text)
-    try:
-        for position, root in enumerate(_nodes(loader, text, ParsedStream())):
-            if position == index:
-                return root
-    finally:
-        loader.dispose()
-    raise LookupError(f"document {index} is no longer in its stream")
 
 
 def _reader_problem(exc: yaml.reader.ReaderError, text: str) -> LoadProblem:

@@ -165,7 +165,8 @@ def parse_source(raw: bytes, shown_as: str, wants: WantsDocument, *,
         source.problems.append(problem or LoadProblem("IL004", Position.point(1, 1),
                                                       {"reason": "unreadable"}))
         return source
-    parsed = parse_stream(text, wants)
+    # origins (Helm's) read where each document starts in its node tree
+    parsed = parse_stream(text, wants, keep_nodes=origins is not None)
     documents = parsed.documents if origins is None else origins(text, parsed.documents)
     directives, malformed = scan_directives(text)
     return SourceFile(shown_as, documents, parsed.problems, parsed.total_documents,
