@@ -16,6 +16,8 @@ rapidyaml is optional (the ``fast`` extra): without it every stream goes to liby
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import json
 import os
 import re
@@ -26,13 +28,9 @@ from typing import Any
 import yaml
 from yaml.nodes import ScalarNode
 
-try:
-    import ryml  # type: ignore[import-untyped]
-    from yaml._yaml import CParser
-except ImportError:  # pragma: no cover - the libyaml reader does all the work
-    ryml = None
-
-AVAILABLE = ryml is not None
+# rapidyaml is imported on first use: a run that reads a file or two (the pre-commit hook)
+# does not pay for it
+AVAILABLE = yaml.__with_libyaml__ and importlib.util.find_spec("ryml") is not None
 
 # A scalar's type in YAML 1.1 as istiolint reads it (PyYAML's implicit resolvers)
 _RESOLVER = yaml.resolver.Resolver()
@@ -63,16 +61,17 @@ def read_values(text: str, max_nodes: int) -> list[Any] | None:
     """The values of the stream's documents, null documents left out, exactly as the libyaml
     reader converts them; None when this reader cannot promise that (or the text is not YAML),
     and the libyaml reader must read the stream."""
-    if ryml is None or not _plain_enough(text):
+    if not AVAILABLE or not _plain_enough(text):
         return None
     try:
         if not _libyaml_parses(text):
             return None
+        ryml = rapidyaml()
         with _quiet_stderr():  # rapidyaml prints every parse error before raising it
             tree = ryml.parse_in_arena(text.encode("utf-8"))
         if tree.size() > max_nodes:
             return None
-        return _decoded(list(_documents_as_json(tree)))
+        return _decoded(list(_documents_as_json(ryml, tree)))
     except (_Declined, ValueError, RecursionError):
         return None
     except Exception:  # rapidyaml's own errors (ExceptionParse, ...) and its API's surprises
@@ -98,9 +97,18 @@ def _plain_enough(text: str) -> bool:
     return True
 
 
+@functools.cache
+def rapidyaml() -> Any:
+    import ryml  # type: ignore[import-untyped]  # noqa: PLC0415
+
+    return ryml
+
+
 def _libyaml_parses(text: str) -> bool:
     """Whether libyaml's parser reads the stream without an error (rapidyaml is more lenient:
     it reads ``- {} b`` or ``[:0]``)."""
+    from yaml._yaml import CParser  # noqa: PLC0415 - loaded with yaml already
+
     parser = CParser(text)
     try:
         parser.raw_parse()
@@ -111,7 +119,7 @@ def _libyaml_parses(text: str) -> bool:
     return True
 
 
-def _documents_as_json(tree: Any) -> Iterator[str]:
+def _documents_as_json(ryml: Any, tree: Any) -> Iterator[str]:
     root = tree.root_id()
     if not tree.is_stream(root):
         yield ryml.emit_json_malloc(tree, root)

@@ -158,7 +158,7 @@ def test_a_projection_is_applied_as_the_libyaml_reader_applies_it() -> None:
 def test_rapidyaml_errors_stay_off_stderr(capfd: pytest.CaptureFixture[str]) -> None:
     # rapidyaml's own exception type
     with fast_reader._quiet_stderr(), pytest.raises(Exception):  # noqa: B017, PT011
-        fast_reader.ryml.parse_in_arena(b"a: 'unterminated\n")
+        fast_reader.rapidyaml().parse_in_arena(b"a: 'unterminated\n")
     os.write(2, b"after\n")
     assert capfd.readouterr().err == "after\n"
 
