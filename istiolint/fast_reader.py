@@ -89,6 +89,8 @@ def _plain_enough(text: str) -> bool:
     for found in _INDICATORS.finditer(text):
         start = found.start()
         if start == 0 or text[start - 1] in _TOKEN_BOUNDARY:
+            if _in_a_comment_line(text, start):
+                continue
             if found[0] not in "|>" or not _BLOCK_HEADER.match(text, start):
                 return False
             # a document that is a block scalar: rapidyaml may read the next "---" into it
@@ -102,6 +104,13 @@ def rapidyaml() -> Any:
     import ryml  # type: ignore[import-untyped]  # noqa: PLC0415
 
     return ryml
+
+
+def _in_a_comment_line(text: str, at: int) -> bool:
+    """Whether ``at`` follows a ``#`` that starts its line, with no quote between them: then
+    it is in a comment, or in a scalar that goes on past it (``# K8S docs say *or*``)."""
+    line = text[text.rfind("\n", 0, at) + 1:at]
+    return line.lstrip(" ").startswith("#") and '"' not in line and "'" not in line
 
 
 def _libyaml_parses(text: str) -> bool:

@@ -61,6 +61,14 @@ def _all(api_version: str | None, kind: str | None) -> bool:
     return True
 
 
+def test_indicators_in_a_comment_line_do_not_decline() -> None:
+    text = "# K8S docs say *or* &and !not | > ?\na: 1  # but here *x would\n"
+    assert fast_values(text[:text.index("a: 1")] + "a: 1\n") == [{"a": 1}]
+    assert fast_values(text) is None  # a comment after a value is not told from a scalar
+    # a quote on the line: a flow alias may follow a multi-line quoted scalar
+    assert fast_values('a: &x 1\nb: ["c\n  # d", *x]\n') is None
+
+
 def test_a_plain_manifest_is_read_as_libyaml_reads_it() -> None:
     values = fast_values(POLICY)
     assert values is not None
