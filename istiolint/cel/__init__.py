@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from istiolint.cel.values import child_schema, key_text, type_matches
+from istiolint.golang.errors import GoError
+from istiolint.golang.urls import CEL_STRICT_COLONS, parse_request_uri
 from istiolint.schemas import subtree_has
 
 if TYPE_CHECKING:
@@ -40,6 +42,7 @@ _MAX_REMEMBERED = 20_000  # outcomes kept between runs
 _MAX_REMEMBERED_KEY = 2_000
 _SELF = re.compile(r"\bself\b(?:\s*\.\s*([A-Za-z_]\w*)(\s*\()?)?")
 _HAS_SELF_FIELD = re.compile(r"\bhas\(\s*self\s*\.\s*([A-Za-z_]\w*)\s*\)")
+_URL_OF_SELF = re.compile(r"\burl\(\s*self\s*\)")
 _ABSENT = object()
 
 
@@ -97,6 +100,22 @@ def observed_fields(rule: str) -> tuple[tuple[str, bool], ...] | None:
     return tuple(sorted(fields.items()))
 
 
+def observes_only_url(rule: str) -> bool:
+    """Whether a rule reads ``self`` only as ``url(self)``: then its outcome depends only on
+    what ``url`` makes of the value (a scheme, or an error), which lets every URL of a scheme
+    share one evaluation."""
+    code = _STRING_LITERAL.sub('""', rule)
+    return bool(_URL_OF_SELF.search(code)) and not _SELF.search(_URL_OF_SELF.sub("", code))
+
+
+def _url_outcome(value: str) -> str:
+    """What ``url(value)`` gives a rule: the scheme, or the text of its error."""
+    try:
+        return "scheme " + parse_request_uri(value, strict_colons=CEL_STRICT_COLONS).scheme
+    except GoError as err:
+        return f"error {err}"
+
+
 def _presence(value: Mapping[str, Any], name: str) -> str:
     if name not in value:
         return "absent"
@@ -115,6 +134,7 @@ class CelValidator:
         self._parsed = parsed
         self._runtime: Runtime | None = None
         self._observed: dict[str, tuple[tuple[str, bool], ...] | None] = {}
+        self._url_only: dict[str, bool] = {}
         self._transitions: dict[str, bool] = {}
         # id(schema node) -> whether rules hang below it, and where; schemas outlive the
         # validator
@@ -266,6 +286,9 @@ class CelValidator:
     def _value_key(self, rule: str, value: Any) -> str | None:
         if rule not in self._observed:
             self._observed[rule] = observed_fields(rule)
+            self._url_only[rule] = observes_only_url(rule)
+        if self._url_only[rule] and isinstance(value, str):
+            return _url_outcome(value)
         fields = self._observed[rule]
         if fields is None or not isinstance(value, Mapping):
             return None

@@ -23,7 +23,7 @@ from celpy.evaluation import CELEvalError, CELFunction, Result, base_functions
 from istiolint.golang.durations import parse_duration
 from istiolint.golang.errors import GoError
 from istiolint.golang.strconv import parse_int
-from istiolint.golang.urls import parse_request_uri
+from istiolint.golang.urls import CEL_STRICT_COLONS, parse_request_uri
 
 __all__ = ["KNOWN_FUNCTIONS", "Url", "kubernetes_functions"]
 
@@ -36,9 +36,6 @@ class Url:
 
 
 _NANOS = 1_000_000_000
-# Go 1.26's default urlstrictcolons=1: the first colon of an http(s) host starts the port
-# (so "https://a:b:c/" is not a URL).
-_STRICT_COLONS = True
 
 
 def kubernetes_functions(errors: list[str]) -> dict[str, CELFunction]:
@@ -52,7 +49,7 @@ def kubernetes_functions(errors: list[str]) -> dict[str, CELFunction]:
         if not isinstance(arg, str):
             raise TypeError("no such overload")
         try:
-            parsed = parse_request_uri(str(arg), strict_colons=_STRICT_COLONS)
+            parsed = parse_request_uri(str(arg), strict_colons=CEL_STRICT_COLONS)
         except GoError as err:
             return fail(f"URL parse error during conversion from string: {err}")
         # An opaque value for cel-python: only getScheme() reads it.
@@ -62,7 +59,7 @@ def kubernetes_functions(errors: list[str]) -> dict[str, CELFunction]:
         if not isinstance(arg, str):
             raise TypeError("no such overload")
         try:
-            parse_request_uri(str(arg), strict_colons=_STRICT_COLONS)
+            parse_request_uri(str(arg), strict_colons=CEL_STRICT_COLONS)
         except GoError:
             return celtypes.BoolType(False)
         return celtypes.BoolType(True)

@@ -209,6 +209,11 @@ def parse(raw: str, *, strict_colons: bool) -> URL:
     return url
 
 
+# Go 1.26's default urlstrictcolons=1, which Kubernetes' CEL url() runs with: the first colon of
+# an http(s) host starts the port (so "https://a:b:c/" is not a URL)
+CEL_STRICT_COLONS = True
+
+
 def parse_request_uri(raw: str, *, strict_colons: bool) -> URL:
     """Go's ``url.ParseRequestURI``: an absolute URI or an absolute path, no fragment.
 

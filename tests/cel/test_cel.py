@@ -10,7 +10,13 @@ import celpy
 import pytest
 import yaml
 
-from istiolint.cel import CANNOT_EVALUATE, CelValidator, CelViolation, observed_fields
+from istiolint.cel import (
+    CANNOT_EVALUATE,
+    CelValidator,
+    CelViolation,
+    observed_fields,
+    observes_only_url,
+)
 
 UPSTREAM = Path(__file__).parents[2].parent / "shared" / "upstream" / "istio"
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -644,6 +650,32 @@ def test_peer_authentication_pointers(crds: dict[str, dict[str, Any]]) -> None:
 def test_observed_fields_let_different_values_share_an_outcome(
         rule: str, fields: tuple[tuple[str, bool], ...] | None) -> None:
     assert observed_fields(rule) == fields
+
+
+@pytest.mark.parametrize(("rule", "only_url"), [
+    ('url(self).getScheme() in ["http", "https"]', True),
+    ('url( self ).getScheme() == "https" || url(self).getScheme() == "http"', True),
+    ('url(self).getScheme() == "https" && self.size() < 100', False),
+    ('isURL(self) ? url(self).getScheme() == "https" : true', False),
+    ('self.startsWith("https://")', False),
+])
+def test_rules_that_read_self_only_through_url(rule: str, only_url: bool) -> None:
+    assert observes_only_url(rule) is only_url
+
+
+def test_urls_of_one_scheme_share_an_outcome_that_full_evaluation_gives() -> None:
+    rule = 'url(self).getScheme() in ["http", "https"]'
+    schema = {"type": "string", "x-kubernetes-validations": [{"rule": rule, "message": "m"}]}
+    urls = ["https://a.example.com/keys", "https://b.example.com/x?y=1", "http://c/",
+            "ftp://d/", "gopher://e:70/", "https://a:b:c/", "not a url", "%zz", ""]
+    shared = CelValidator()
+    outcomes = [shared.violations(schema, url) for url in urls]
+    # a validator per URL evaluates every one of them in full
+    assert outcomes == [CelValidator().violations(schema, url) for url in urls]
+    assert [bool(found) for found in outcomes] == [False, False, False, True, True, True, True,
+                                                   True, True]
+    # https (twice), http, ftp, gopher, and the error texts of the four that are not URLs
+    assert len({key for key in shared.remembered() if key[0] == rule}) == 8
 
 
 def test_cached_outcomes_never_mix_up_null_absent_and_set_fields() -> None:
