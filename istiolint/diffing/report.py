@@ -115,19 +115,23 @@ def _list(values: Any) -> str:
         str(values)
 
 
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def describe_rule(rule: Mapping[str, Any]) -> str:
     """A rule in one line of Istio's field names: ``from principals [..]; to methods [..]``."""
     parts = []
     for key, inner in (("from", "source"), ("to", "operation")):
         entries = []
-        for item in rule.get(key) or ():
+        for item in _listed(rule.get(key)):
             fields = item.get(inner) if isinstance(item, Mapping) else None
             if isinstance(fields, Mapping):
                 entries.append(" ".join(f"{name} {_list(values)}"
                                         for name, values in fields.items()))
         if entries:
             parts.append(f"{key} " + " or ".join(entries))
-    for condition in rule.get("when") or ():
+    for condition in _listed(rule.get("when")):
         if isinstance(condition, Mapping):
             values = [f"in {_list(condition['values'])}" if condition.get("values") else "",
                       f"not in {_list(condition['notValues'])}"

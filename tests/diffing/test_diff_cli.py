@@ -212,3 +212,37 @@ def test_the_readme_shows_what_diff_prints_for_the_seed_tutorial(
     code, out, _ = _run(capsys, "--base", "main")
     assert code == 0
     assert out == block.group(1)
+
+
+MISTYPED_RULES = """\
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata:
+  name: httpbin
+  namespace: {namespace}
+spec:
+  selector:
+    matchLabels:
+      app: httpbin
+  action: ALLOW
+  rules:
+  - from: 8000
+    to:
+    - operation:
+        methods: [GET]
+    when: 7
+  - to: 9
+"""
+
+
+@pytest.mark.parametrize("output_format", ["json", "text", "markdown"])
+def test_rules_whose_from_to_or_when_is_not_a_list_are_diffed(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], output_format: str) -> None:
+    # found by the slow property tier: "for item in rule.get('from') or ()" met from: 8000
+    for side, namespace in (("head", "httpbin"), ("base", "istio-system")):
+        (tmp_path / side).mkdir()
+        (tmp_path / side / "policy.yaml").write_text(MISTYPED_RULES.format(namespace=namespace))
+    code, out, err = _run(capsys, str(tmp_path / "head"), "--against", str(tmp_path / "base"),
+                          "--isolated", "--no-git", "-f", output_format)
+    assert (code, err) == (0, "")
+    assert "istio-system" in out
