@@ -112,6 +112,9 @@ def _options(values: dict[str, Any], lists: dict[str, list[str]],
     return CheckOptions(paths=tuple(paths), **values, **given)
 
 
+_VERBOSE_COMMANDS = ("check", "simulate")  # the commands that take --verbose
+
+
 def guarded(call: Callable[[], int], args: Sequence[str]) -> int:
     """Run ``call`` and turn what escapes it into istiolint's exit codes and messages."""
     try:
@@ -122,10 +125,13 @@ def guarded(call: Callable[[], int], args: Sequence[str]) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:
-        if "--verbose" in args or "-v" in args:
+        verbose = bool(args) and args[0] in _VERBOSE_COMMANDS
+        if (verbose and ("--verbose" in args or "-v" in args)) \
+                or os.environ.get("ISTIOLINT_TRACEBACK") == "1":
             traceback.print_exc()
+        how = "run with --verbose" if verbose else "set ISTIOLINT_TRACEBACK=1"
         print(f"istiolint: internal error: {type(exc).__name__}: {exc} "
-              "(run with --verbose for details; please report it)", file=sys.stderr)
+              f"({how} for details; please report it)", file=sys.stderr)
         return EXIT_INTERNAL
 
 

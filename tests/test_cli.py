@@ -143,6 +143,22 @@ def test_internal_errors_exit_3_without_traceback(tree: Path, run_cli: Run,
     assert "Traceback" in err
 
 
+def test_an_internal_error_names_a_way_to_the_traceback_that_the_command_takes(
+        tree: Path, run_cli: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    def explode(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("istiolint.diffing.compare.Differ.compare", explode)
+    code, _, err = run_cli("diff", "manifests", "--against", "manifests")
+    assert code == 3
+    assert "set ISTIOLINT_TRACEBACK=1 for details" in err  # diff has no --verbose
+    assert "Traceback" not in err
+    monkeypatch.setenv("ISTIOLINT_TRACEBACK", "1")
+    code, _, err = run_cli("diff", "manifests", "--against", "manifests")
+    assert code == 3
+    assert "Traceback" in err
+
+
 def test_stdin_with_a_filename(tree: Path, run_cli: Run, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(BROKEN.encode())))
     code, out, _ = run_cli("check", "-", "--stdin-filename", "from/stdin.yaml", "-f", "json")
