@@ -65,8 +65,11 @@ def test_indicators_in_a_comment_line_do_not_decline() -> None:
     text = "# K8S docs say *or* &and !not | > ?\na: 1  # but here *x would\n"
     assert fast_values(text[:text.index("a: 1")] + "a: 1\n") == [{"a": 1}]
     assert fast_values(text) is None  # a comment after a value is not told from a scalar
-    # a quote on the line: a flow alias may follow a multi-line quoted scalar
-    assert fast_values('a: &x 1\nb: ["c\n  # d", *x]\n') is None
+    # a quote on the line: an anchor and an alias may follow multi-line quoted scalars
+    hidden = 'a: ["c\n\n  # d", &x 1, "e\n\n  # f", *x]\n'
+    assert [d.data for d in parse_stream(hidden, _all).documents] == [
+        {"a": ["c\n# d", 1, "e\n# f", 1]}]
+    assert fast_values(hidden) is None
 
 
 def test_a_plain_manifest_is_read_as_libyaml_reads_it() -> None:
