@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from istiolint.admission.common import check_selection
 from istiolint.admission.fields import (
     BAD,
     MaybeStr,
     Obj,
+    StrList,
     message,
     message_list,
     string,
@@ -27,6 +28,7 @@ from istiolint.admission.values import (
 )
 
 ACTIONS = ("ALLOW", "DENY", "AUDIT", "CUSTOM")
+ValueCheck = Callable[[str, StrList], Issue | None]
 
 #: Source fields CUSTOM policies may not use, in the order Istio checks them.
 _CUSTOM_UNSUPPORTED_SOURCE = (
@@ -166,6 +168,25 @@ def _check_custom(
                 )
 
 
+# the value checks of a source's lists, in the order Istio runs them
+_SOURCE_VALUE_CHECKS: tuple[tuple[str, ValueCheck], ...] = (
+    ("principals", check_empty), ("requestPrincipals", check_empty),
+    ("namespaces", check_empty), ("serviceAccounts", check_service_accounts),
+    ("trustDomains", check_trust_domains), ("ipBlocks", check_empty),
+    ("remoteIpBlocks", check_empty), ("notPrincipals", check_empty),
+    ("notRequestPrincipals", check_empty), ("notNamespaces", check_empty),
+    ("notServiceAccounts", check_service_accounts), ("notTrustDomains", check_trust_domains),
+    ("notIpBlocks", check_empty), ("notRemoteIpBlocks", check_empty))
+
+
+def _check_values(report: Report, path: Path, field: str, values: StrList,
+                  check: ValueCheck) -> None:
+    """One value check of a list, labelled with the field's Go name (``notPaths``:
+    ``NotPaths``); a list without elements (unset, or of the wrong type) passes every one."""
+    if values.items:
+        _report_issue(report, (*path, field), check(field[0].upper() + field[1:], values))
+
+
 def _check_source(source: Obj, path: Path, rule_index: int, report: Report) -> bool:
     """Checks of one ``from[].source``; returns whether it uses a TCP-capable field."""
     lists = {field: string_list(source, field) for field in _SOURCE_FIELDS}
@@ -182,33 +203,8 @@ def _check_source(source: Obj, path: Path, rule_index: int, report: Report) -> b
         for issue in validate_ips(lists[field]):
             _report_issue(report, (*path, field), issue)
 
-    # every value check passes a list without elements (unset, or of the wrong type)
-    def empty(field: str, label: str) -> None:
-        if lists[field].items:
-            _report_issue(report, (*path, field), check_empty(label, lists[field]))
-
-    def accounts_check(field: str, label: str) -> None:
-        if lists[field].items:
-            _report_issue(report, (*path, field), check_service_accounts(label, lists[field]))
-
-    def domains(field: str, label: str) -> None:
-        if lists[field].items:
-            _report_issue(report, (*path, field), check_trust_domains(label, lists[field]))
-
-    empty("principals", "Principals")
-    empty("requestPrincipals", "RequestPrincipals")
-    empty("namespaces", "Namespaces")
-    accounts_check("serviceAccounts", "ServiceAccounts")
-    domains("trustDomains", "TrustDomains")
-    empty("ipBlocks", "IpBlocks")
-    empty("remoteIpBlocks", "RemoteIpBlocks")
-    empty("notPrincipals", "NotPrincipals")
-    empty("notRequestPrincipals", "NotRequestPrincipals")
-    empty("notNamespaces", "NotNamespaces")
-    accounts_check("notServiceAccounts", "NotServiceAccounts")
-    domains("notTrustDomains", "NotTrustDomains")
-    empty("notIpBlocks", "NotIpBlocks")
-    empty("notRemoteIpBlocks", "NotRemoteIpBlocks")
+    for field, check in _SOURCE_VALUE_CHECKS:
+        _check_values(report, path, field, lists[field], check)
     return any(lists[field].maybe_set for field in _TCP_SOURCE_FIELDS)
 
 
@@ -221,13 +217,9 @@ def _check_operation(operation: Obj, path: Path, rule_index: int, report: Report
         for issue in validate_ports(lists[field]):
             _report_issue(report, (*path, field), issue)
     for field in _OPERATION_FIELDS:
-        if lists[field].items:  # every value check passes a list without elements
-            label = field[0].upper() + field[1:]
-            _report_issue(report, (*path, field), check_empty(label, lists[field]))
+        _check_values(report, path, field, lists[field], check_empty)
     for field in ("paths", "notPaths"):
-        if lists[field].items:
-            label = field[0].upper() + field[1:]
-            _report_issue(report, (*path, field), check_path_templates(label, lists[field]))
+        _check_values(report, path, field, lists[field], check_path_templates)
     return lists["ports"].maybe_set or lists["notPorts"].maybe_set
 
 
