@@ -311,8 +311,8 @@ def _blocked_in_cluster_callers(apirule: ExpandedApiRule, model: MeshModel
         policy = own.get(_key(generated))
         if policy is not None and policy.action == "ALLOW":
             by_service.setdefault(generated.source_pointer("/spec/selector"), []).append(policy)
+    principals = _gateway_principals()
     for pointer, policies in by_service.items():
-        principals = _gateway_principals()
         admitted = sorted({principals[p] for policy in policies
                            for p in _principals(policy) if p in principals})
         if not admitted:  # v1beta1 jwt rules: any caller with a token
@@ -378,11 +378,11 @@ def _admits_in_cluster_callers(policy: AuthorizationPolicy) -> bool:
     identities (a token alone, a namespace, another workload's principal)."""
     if policy.action != "ALLOW" or policy.dry_run:
         return False
+    gateways = _gateway_principals()
     for source in _sources(policy):
         listed = source.get("principals") if isinstance(source, Mapping) else None
         if not isinstance(listed, list) or not all(
-                isinstance(principal, str) and principal in _gateway_principals()
-                for principal in listed):
+                isinstance(principal, str) and principal in gateways for principal in listed):
             return True
     return False
 
