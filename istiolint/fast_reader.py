@@ -211,19 +211,25 @@ def _declined(text: str) -> Any:
 _WORDS_TYPED_DIFFERENTLY = frozenset(filter(_typed_differently, _TYPED_WORDS))
 
 
+@functools.cache
+def _null_device() -> int | None:
+    """A descriptor of the null device, opened once per process (None: none to be had)."""
+    try:
+        return os.open(os.devnull, os.O_WRONLY)
+    except OSError:
+        return None
+
+
 @contextmanager
 def _quiet_stderr() -> Iterator[None]:
     """Send file descriptor 2 to the null device for the duration (the parse holds the GIL, so
     no Python thread writes meanwhile)."""
+    null = _null_device()
     try:
-        null = os.open(os.devnull, os.O_WRONLY)
-    except OSError:  # no descriptor to spare
-        yield
-        return
-    try:
-        saved = os.dup(2)
+        saved = os.dup(2) if null is not None else None
     except OSError:  # no stderr to protect
-        os.close(null)
+        saved = None
+    if null is None or saved is None:
         yield
         return
     try:
@@ -232,4 +238,3 @@ def _quiet_stderr() -> Iterator[None]:
     finally:
         os.dup2(saved, 2)
         os.close(saved)
-        os.close(null)
