@@ -14,6 +14,7 @@ from istiolint.diffing.compare import DiffResult
 from istiolint.diffing.objects import ADDED, REMOVED, FieldChange, ObjectChange
 from istiolint.errors import UsageError
 from istiolint.findings import Finding
+from istiolint.model.kube import listed
 from istiolint.report import printable
 from istiolint.report.json import finding_json
 from istiolint.report.markdown import code, md
@@ -115,23 +116,19 @@ def _list(values: Any) -> str:
         str(values)
 
 
-def _listed(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
 def describe_rule(rule: Mapping[str, Any]) -> str:
     """A rule in one line of Istio's field names: ``from principals [..]; to methods [..]``."""
     parts = []
     for key, inner in (("from", "source"), ("to", "operation")):
         entries = []
-        for item in _listed(rule.get(key)):
+        for item in listed(rule.get(key)):
             fields = item.get(inner) if isinstance(item, Mapping) else None
             if isinstance(fields, Mapping):
                 entries.append(" ".join(f"{name} {_list(values)}"
                                         for name, values in fields.items()))
         if entries:
             parts.append(f"{key} " + " or ".join(entries))
-    for condition in _listed(rule.get("when")):
+    for condition in listed(rule.get("when")):
         if isinstance(condition, Mapping):
             values = [f"in {_list(condition['values'])}" if condition.get("values") else "",
                       f"not in {_list(condition['notValues'])}"

@@ -19,6 +19,7 @@ from typing import Any
 
 from istiolint.authz.matchers import example_match
 from istiolint.authz.request import Jwt, Peer, Request, To
+from istiolint.model.kube import listed
 from istiolint.model.security import AuthorizationPolicy, RequestAuthentication
 
 PROBE_PRINCIPAL = "cluster.local/ns/istiolint-probe/sa/probe"
@@ -236,12 +237,12 @@ def rule_drafts(rule: Any, namespace: str, issuers: Sequence[str], *,
     requests that hit each value it excludes; ``primary_only``: one per combination."""
     if not isinstance(rule, Mapping):
         return []
-    sources = [item.get("source") for item in _listed(rule.get("from"))
+    sources = [item.get("source") for item in listed(rule.get("from"))
                if isinstance(item, Mapping)]
-    operations = [item.get("operation") for item in _listed(rule.get("to"))
+    operations = [item.get("operation") for item in listed(rule.get("to"))
                   if isinstance(item, Mapping)]
     conditions = []
-    for condition in _listed(rule.get("when")):
+    for condition in listed(rule.get("when")):
         if isinstance(condition, Mapping) and isinstance(condition.get("key"), str):
             key = condition["key"]
             options = _condition_options(key, condition.get("values"), namespace, issuers)
@@ -259,12 +260,6 @@ def rule_drafts(rule: Any, namespace: str, issuers: Sequence[str], *,
             found = _satisfying(constraints)
             drafts.extend([next(found)] if primary_only else found)
     return drafts
-
-
-def _listed(value: Any) -> list[Any]:
-    """A rule's from, to or when as the list it should be (the schema check reports a value
-    of another type, ``from: 8000``, and access is worked out as if it were absent)."""
-    return value if isinstance(value, list) else []
 
 
 def _satisfying(constraints: Sequence[_Constraint]) -> Iterator[Draft]:

@@ -15,7 +15,8 @@ def _map(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
-def _list(value: Any) -> list[Any]:
+def listed(value: Any) -> list[Any]:
+    """A manifest value that should be a list, as one: anything else reads as no elements."""
     return value if isinstance(value, list) else []
 
 
@@ -129,8 +130,8 @@ def workload_from(resource: Resource) -> Workload | None:
     pod_spec = _map(template.get("spec"))
     ports = tuple(
         ContainerPort(port["containerPort"], _text(port.get("name")))
-        for container in _list(pod_spec.get("containers"))
-        for port in _list(_map(container).get("ports"))
+        for container in listed(pod_spec.get("containers"))
+        for port in listed(_map(container).get("ports"))
         if isinstance(port, Mapping) and isinstance(port.get("containerPort"), int)
     )
     account = pod_spec.get("serviceAccountName") or pod_spec.get("serviceAccount") or "default"
@@ -148,7 +149,7 @@ def service_from(resource: Resource) -> Service | None:
         return None
     spec = resource.spec
     ports = []
-    for port in _list(spec.get("ports")):
+    for port in listed(spec.get("ports")):
         if not isinstance(port, Mapping) or not isinstance(port.get("port"), int):
             continue
         target = port.get("targetPort")
