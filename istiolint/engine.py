@@ -32,11 +32,11 @@ from istiolint.scope import Footprint, TreeFacts, facts_of, footprint, needed
 from istiolint.selection import RuleSelection
 from istiolint.sources import (
     STDIN,
+    PathDisplay,
     Skipped,
     SourceFile,
     decode,
     discover,
-    display_path,
     parse_source,
     read_source,
 )
@@ -212,7 +212,6 @@ class Linter:
         self.progress: Callable[[int, int], None] | None = None
         self._identified: tuple[tuple[Tree, tuple[Path, ...]],
                                 list[tuple[tuple[str, str] | None, bytes | None]]] | None = None
-        self._shown: dict[Path, str] = {}
         # what a run that loads part of the tree (the hook, from the cache) knows of the rest
         self._tree_facts: TreeFacts | None = None
         # files' footprints are worked out with them (in the worker processes) for focused
@@ -225,11 +224,21 @@ class Linter:
                               for loaded in registry.checks
                               if any(d.code in self.selection.enabled for d in loaded.check.rules))
 
+    @property
+    def cwd(self) -> Path:
+        return self._cwd
+
+    @cwd.setter
+    def cwd(self, cwd: Path) -> None:  # and forget how paths were shown under another one
+        self._cwd = cwd
+        self._display = PathDisplay(cwd)
+        self._shown: dict[Path, str] = {}
+
     def shown(self, path: Path) -> str:
         """How findings show ``path`` (asked several times per file and run)."""
         shown = self._shown.get(path)
         if shown is None:
-            shown = self._shown[path] = display_path(path, self.cwd)
+            shown = self._shown[path] = self._display(path)
         return shown
 
     def reading(self, tree: Tree) -> Linter:

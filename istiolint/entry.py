@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import sys
-import traceback
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -128,6 +127,8 @@ def guarded(call: Callable[[], int], args: Sequence[str]) -> int:
         verbose = bool(args) and args[0] in _VERBOSE_COMMANDS
         if (verbose and ("--verbose" in args or "-v" in args)) \
                 or os.environ.get("ISTIOLINT_TRACEBACK") == "1":
+            import traceback  # noqa: PLC0415
+
             traceback.print_exc()
         how = "run with --verbose" if verbose else "set ISTIOLINT_TRACEBACK=1"
         print(f"istiolint: internal error: {type(exc).__name__}: {exc} "

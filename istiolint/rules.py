@@ -14,7 +14,6 @@ import importlib
 import string
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -22,6 +21,7 @@ import yaml
 
 from istiolint.data import data_dir
 from istiolint.errors import UsageError
+from istiolint.plugins import entry_points_of
 
 if TYPE_CHECKING:
     from istiolint.context import CheckContext
@@ -191,7 +191,7 @@ def load_registry(plugin_modules: Sequence[str] = ()) -> Registry:
     imports code from the tree it lints. It exposes ``CHECKS``, a sequence of checks.
     """
     loaded: list[LoadedCheck] = []
-    for entry in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+    for entry in sorted(entry_points_of(ENTRY_POINT_GROUP), key=lambda e: e.name):
         origin = f"entry point {entry.name} = {entry.value}"
         try:
             loaded.append(_instantiate(origin, entry.load()))

@@ -46,15 +46,35 @@ class Discovery:
 
 def display_path(path: Path, cwd: Path) -> str:
     """The path as findings show it: relative to the working directory when inside it."""
-    absolute = os.path.normpath(os.path.join(cwd, path))
-    base = os.path.normpath(cwd)
-    if absolute == base:
-        return "."
-    prefix = base.rstrip(os.sep) + os.sep
-    shown = absolute[len(prefix):] if absolute.startswith(prefix) else absolute
-    if not shown.isascii():  # a name's bytes that are not UTF-8 (lone surrogates): \udcff
-        shown = shown.encode("utf-8", "backslashreplace").decode("utf-8")
-    return shown.replace(os.sep, "/") if os.sep != "/" else shown
+    return PathDisplay(cwd)(path)
+
+
+class PathDisplay:
+    """:func:`display_path` for many paths under one working directory: a path that is
+    already absolute and normal (what discovery yields) is cut, not normalised again."""
+
+    def __init__(self, cwd: Path) -> None:
+        self._cwd = cwd
+        self._base = os.path.normpath(cwd)
+        self._prefix = self._base.rstrip(os.sep) + os.sep
+        self._normal_prefix = self._prefix if os.path.isabs(self._base) else None
+        self._not_normal = (f"{os.sep}.", os.sep * 2)
+
+    def __call__(self, path: Path | str) -> str:
+        name = os.fspath(path)
+        if self._normal_prefix is not None and name.startswith(self._normal_prefix) and \
+                not name.endswith(os.sep) and \
+                not any(part in name for part in self._not_normal):
+            shown = name[len(self._prefix):]
+        else:
+            absolute = os.path.normpath(os.path.join(self._cwd, name))
+            if absolute == self._base:
+                return "."
+            shown = absolute[len(self._prefix):] if absolute.startswith(self._prefix) \
+                else absolute
+        if not shown.isascii():  # a name's bytes that are not UTF-8 (lone surrogates): \udcff
+            shown = shown.encode("utf-8", "backslashreplace").decode("utf-8")
+        return shown.replace(os.sep, "/") if os.sep != "/" else shown
 
 
 def discover(paths: Sequence[str], cwd: Path, exclude: PathMatcher, *,
@@ -69,6 +89,7 @@ def discover(paths: Sequence[str], cwd: Path, exclude: PathMatcher, *,
     else than the file system (a git revision) the same way.
     """
     tree = tree or FileSystemTree(use_git=use_git)
+    shown = PathDisplay(cwd)
     result = Discovery()
     seen: set[str] = set()
     hidden = f"{os.sep}."
@@ -83,11 +104,11 @@ def discover(paths: Sequence[str], cwd: Path, exclude: PathMatcher, *,
                 relative = name[prefix:]
                 if not relative or relative.startswith(".") or hidden in relative:
                     continue
-                if exclude and exclude.matches(display_path(candidate, cwd)):
+                if exclude and exclude.matches(shown(candidate)):
                     continue
                 reason = tree.unsafe_link(candidate, root)
                 if reason:
-                    result.skipped.append(Skipped(display_path(candidate, cwd), reason))
+                    result.skipped.append(Skipped(shown(candidate), reason))
                 elif name not in seen:  # below a normalised root: normalised
                     seen.add(name)
                     result.files.append(candidate)

@@ -84,21 +84,21 @@ class FileSystemTree:
         if listed is not None:
             return sorted(p for p in listed if is_candidate(p.name))
         found: list[str] = []
+        links, not_links = self._links, self._not_links
         pending = [str(root)]
         while pending:  # os.walk without followlinks, keeping what the entries say of links
             directory = pending.pop()
             try:
                 with os.scandir(directory) as entries:
                     for entry in entries:
+                        name = entry.name
                         if entry.is_dir(follow_symlinks=False):
-                            if not entry.name.startswith("."):
+                            if not name.startswith("."):
                                 pending.append(entry.path)
-                        elif is_candidate(entry.name):
-                            found.append(entry.path)
-                            if entry.is_symlink():
-                                self._links.add(entry.path)
-                            else:
-                                self._not_links.add(entry.path)
+                        elif name.endswith(MANIFEST_SUFFIXES) or name in KUSTOMIZATION_NAMES:
+                            path = entry.path
+                            found.append(path)
+                            (links if entry.is_symlink() else not_links).add(path)
             except OSError:  # unreadable, or gone since it was listed: as os.walk does
                 continue
         found.sort(key=_path_order)
@@ -157,9 +157,10 @@ class FileSystemTree:
         return Path("/"), Path("/")
 
 
-def _path_order(name: str) -> list[str]:
-    """Paths sort by their parts, as ``Path`` objects do ("a/b" before "a-b")."""
-    return name.split(os.sep)
+def _path_order(name: str) -> str:
+    """Paths sort by their parts, as ``Path`` objects do ("a/b" before "a-b"): as if the
+    separator came before every character a name can hold."""
+    return name.replace(os.sep, "\0")
 
 
 def _git_files(root: Path) -> list[Path] | None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from istiolint.globs import PathMatcher
-from istiolint.sources import decode, discover
+from istiolint.sources import PathDisplay, decode, discover
 
 NO_EXCLUDE = PathMatcher([])
 
@@ -28,6 +28,37 @@ def test_walks_manifests_and_skips_hidden_entries(tmp_path: Path) -> None:
                       ".hidden/f.yaml": "", "b/.g.yaml": ""})
     found = discover([str(tmp_path)], tmp_path, NO_EXCLUDE, use_git=False)
     assert _names(tmp_path, found.files) == ["a.yaml", "b/c.yml", "b/d.json"]
+
+
+def test_the_walk_sorts_as_paths_sort(tmp_path: Path) -> None:
+    names = ["a/b.yaml", "a-b.yaml", "a.yaml", "a/b/c.yaml", "a b.yaml", "a/a.yaml", "A.yaml",
+             "a_/x.yaml", "a/-.yaml", "ä.yaml", "a0/x.yaml"]
+    _write(tmp_path, dict.fromkeys(names, ""))
+    found = discover([str(tmp_path)], tmp_path, NO_EXCLUDE, use_git=False).files
+    assert found == sorted(found)
+    assert len(found) == len(names)
+
+
+def _shown_by_normalising(path: str, cwd: str) -> str:
+    absolute = os.path.normpath(os.path.join(cwd, path))
+    base = os.path.normpath(cwd)
+    if absolute == base:
+        return "."
+    prefix = base.rstrip(os.sep) + os.sep
+    shown = absolute[len(prefix):] if absolute.startswith(prefix) else absolute
+    return shown.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+@pytest.mark.parametrize("cwd", ["/work/repo", "/work/repo/", "/", "/work//repo", "repo", "."])
+@pytest.mark.parametrize("path", [
+    "/work/repo/a.yaml", "/work/repo/d/a.yaml", "/work/repo", "/work/repo/", "/work/repo/./a",
+    "/work/repo/d/../a.yaml", "/work/repo//a.yaml", "/work/repo/.hidden/a.yaml",
+    "/work/repo/d/.", "/work/repo/d/..", "/work/repository/a.yaml", "/elsewhere/a.yaml",
+    "a.yaml", "d/../a.yaml", "../x.yaml", "/work/repo/\udcff.yaml", "repo/a.yaml",
+])
+def test_shown_paths_are_those_of_normalising_every_path(path: str, cwd: str) -> None:
+    assert PathDisplay(Path(cwd))(Path(path)) == _shown_by_normalising(path, cwd)
+    assert PathDisplay(Path(cwd))(path) == _shown_by_normalising(path, cwd)
 
 
 def test_git_work_trees_honour_gitignore(tmp_path: Path) -> None:

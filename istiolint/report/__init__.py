@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Protocol, TextIO
 
 from istiolint.errors import UsageError
+from istiolint.plugins import entry_points_of
 
 if TYPE_CHECKING:
     from istiolint.engine import LintResult
@@ -39,11 +39,11 @@ def printable(text: str) -> str:
 
 
 def available_formats() -> list[str]:
-    return sorted(entry.name for entry in entry_points(group=ENTRY_POINT_GROUP))
+    return sorted(entry.name for entry in entry_points_of(ENTRY_POINT_GROUP))
 
 
 def get_reporter(name: str) -> Reporter:
-    for entry in entry_points(group=ENTRY_POINT_GROUP):
+    for entry in entry_points_of(ENTRY_POINT_GROUP):
         if entry.name == name:
             reporter: Reporter = entry.load()
             return reporter

@@ -1,0 +1,154 @@
+"""The entry points of istiolint's plugin groups (checks, reporters), remembered between runs.
+
+Importing ``importlib.metadata`` and reading every installed distribution's metadata costs
+tens of milliseconds, about a tenth of a warm pre-commit hook. So the cache directory keeps,
+for each group, which ``entry_points.txt`` files declare it, under a key made of ``sys.path``
+and the modification time of each of its entries (as stevedore does for OpenStack's command
+lines): installing, upgrading or removing a distribution adds or removes a directory in one of
+them, and the metadata is read again. The files themselves are read on every run, so an edit
+to one is seen, and a tampered cache can only name entry points that an installed distribution
+declares. ``--no-cache`` reads the metadata every time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import json
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+from istiolint.cache import cache_dir
+
+CACHE_FILE = "entry-points.json"
+FORMAT = 1
+ENTRY_POINTS_FILE = "entry_points.txt"
+METADATA_DIRECTORIES = (".dist-info", ".egg-info")
+# what importlib.metadata accepts as an entry point's value: "module:attr.attr [extras]"
+_VALUE = re.compile(r"(?P<module>[\w.]+)\s*(:\s*(?P<attrs>[\w.]+)\s*)?(\[.*\]\s*)?$")
+
+
+class PluginEntry(NamedTuple):
+    name: str
+    value: str
+
+    def load(self) -> Any:
+        """The object the entry point names, as ``importlib.metadata.EntryPoint.load``."""
+        matched = _VALUE.match(self.value)
+        if matched is None:
+            raise ValueError(f"malformed entry point value {self.value!r}")
+        found: Any = importlib.import_module(matched["module"])
+        for attribute in (matched["attrs"] or "").split("."):
+            if attribute:
+                found = getattr(found, attribute)
+        return found
+
+
+def entry_points_of(group: str) -> list[PluginEntry]:
+    """The installed entry points of ``group``, in the order importlib.metadata lists them."""
+    directory = cache_dir()
+    key = _path_key()
+    files = _read(directory, key) if directory is not None else None
+    declared = files.get(group) if files is not None else None
+    if isinstance(declared, list):
+        found = _declared(declared, group)
+        if found is not None:
+            return found
+    found, declaring = _scan(group)
+    if directory is not None and (files is None or group not in files or declared != declaring):
+        _write(directory, key, {**(files or {}), group: declaring})
+    return found
+
+
+def _scan(group: str) -> tuple[list[PluginEntry], list[str] | None]:
+    """The entry points, and the files that declare them (None when they cannot be told, or
+    reading them alone would not give the same list)."""
+    from importlib.metadata import entry_points  # noqa: PLC0415
+
+    found: list[PluginEntry] = []
+    declaring: list[str] | None = []
+    for entry in entry_points(group=group):
+        found.append(PluginEntry(entry.name, entry.value))
+        listed = [f for f in (entry.dist.files or []) if f.name == ENTRY_POINTS_FILE] \
+            if entry.dist is not None else []
+        if not listed:
+            declaring = None
+        elif declaring is not None:
+            path = os.path.abspath(listed[0].locate())
+            if path not in declaring:
+                declaring.append(path)
+    if declaring is None or _declared(declaring, group) != found:
+        return found, None
+    return found, declaring
+
+
+def _declared(files: Sequence[object], group: str) -> list[PluginEntry] | None:
+    """The entry points of ``group`` in ``files``, each the metadata of a distribution on
+    ``sys.path``; None when one is not, or cannot be read."""
+    places = {os.path.abspath(entry or ".") for entry in sys.path}
+    found: list[PluginEntry] = []
+    for path in files:
+        if not isinstance(path, str) or os.path.basename(path) != ENTRY_POINTS_FILE:
+            return None
+        metadata = os.path.dirname(path)
+        if not metadata.endswith(METADATA_DIRECTORIES) or \
+                os.path.dirname(metadata) not in places:
+            return None
+        try:
+            with open(path, encoding="utf-8") as stream:
+                found.extend(_section(stream.read(), group))
+        except (OSError, UnicodeDecodeError):
+            return None
+    return found
+
+
+def _section(text: str, group: str) -> list[PluginEntry]:
+    """The entries of one section of an ``entry_points.txt``, read as importlib.metadata reads
+    it."""
+    entries, current = [], None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            current = line[1:-1].strip()
+        elif current == group and "=" in line:
+            name, _, value = line.partition("=")
+            entries.append(PluginEntry(name.strip(), value.strip()))
+    return entries
+
+
+def _path_key() -> list[object]:
+    stamps: list[object] = [FORMAT, sys.version]
+    for entry in sys.path:
+        try:
+            stamps.append([entry, os.stat(entry or ".").st_mtime_ns])
+        except (OSError, ValueError):
+            stamps.append([entry, None])
+    return stamps
+
+
+def _read(directory: os.PathLike[str], key: list[object]) -> dict[str, object] | None:
+    try:
+        with open(os.path.join(directory, CACHE_FILE), encoding="utf-8") as stream:
+            stored = json.load(stream)
+        return dict(stored["groups"]) if stored["key"] == key else None
+    except Exception:  # missing, half-written by an older version, or edited: read it again
+        return None
+
+
+def _write(directory: os.PathLike[str], key: list[object], groups: dict[str, object]) -> None:
+    temporary: str | None = None
+    try:
+        handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{CACHE_FILE}.")
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            json.dump({"key": key, "groups": groups}, stream)
+        os.replace(temporary, os.path.join(directory, CACHE_FILE))
+    except (OSError, TypeError, ValueError):
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
