@@ -24,7 +24,8 @@ FILE_START = Position.point(1, 1)
 
 
 def escape_token(token: str | int) -> str:
-    return str(token).replace("~", "~0").replace("/", "~1")
+    text = str(token)
+    return text.replace("~", "~0").replace("/", "~1") if "~" in text or "/" in text else text
 
 
 def unescape_token(token: str) -> str:
@@ -32,7 +33,7 @@ def unescape_token(token: str) -> str:
 
 
 def join_pointer(base: str, *tokens: str | int) -> str:
-    return base + "".join("/" + escape_token(token) for token in tokens)
+    return "/".join([base, *map(escape_token, tokens)]) if tokens else base
 
 
 def pointer_from_path(tokens: Iterable[str | int]) -> str:

@@ -41,7 +41,11 @@ def is_gateway(labels: Mapping[str, str]) -> bool:
 
 
 def labels_match(selector: Mapping[str, str] | None, labels: Mapping[str, str]) -> bool:
-    return not selector or all(labels.get(k) == v for k, v in selector.items())
+    if selector:
+        for key, value in selector.items():
+            if labels.get(key) != value:
+                return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,12 @@ class MeshModel:
     _by_namespace: dict[tuple[type, str], list[Policy | Service]] = field(
         default_factory=dict, repr=False)
     _workloads_by_namespace: dict[str, list[Workload]] = field(default_factory=dict, repr=False)
+    # answers asked again by every check (the model does not change once built), by the id of
+    # the policy or workload asked about, kept with it
+    _scopes: dict[int, tuple[Policy, Scope]] = field(default_factory=dict, repr=False,
+                                                     compare=False)
+    _protocols: dict[tuple[int, str, int], tuple[Workload, PortProtocol]] = field(
+        default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def build(cls, resources: Iterable[Resource], root_namespace: str = "istio-system"
@@ -152,6 +162,14 @@ class MeshModel:
         return labels_match(policy.selector, target.labels)
 
     def scope_of(self, policy: Policy) -> Scope:
+        known = self._scopes.get(id(policy))
+        if known is not None and known[0] is policy:
+            return known[1]
+        scope = self._scope_of(policy)
+        self._scopes[id(policy)] = (policy, scope)
+        return scope
+
+    def _scope_of(self, policy: Policy) -> Scope:
         candidates = self.workloads.values() if policy.namespace == self.root_namespace else \
             self._workloads_by_namespace.get(policy.namespace, [])
         workloads = [w for w in candidates if labels_match(policy.selector, w.labels)]
@@ -206,6 +224,16 @@ class MeshModel:
 
         A gateway's listeners come from Gateway resources' servers, which the model does not
         read: its ports are left to protocol detection ("auto")."""
+        workload = target.workload
+        if workload is None or workload.labels is not target.labels:
+            return self._port_protocol(target, port)
+        key = (id(workload), target.namespace, port)
+        known = self._protocols.get(key)
+        if known is None or known[0] is not workload:
+            known = self._protocols[key] = (workload, self._port_protocol(target, port))
+        return known[1]
+
+    def _port_protocol(self, target: Target, port: int) -> PortProtocol:
         if is_gateway(target.labels):
             return PortProtocol("auto")
         found: dict[str, str] = {}
