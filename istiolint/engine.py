@@ -65,9 +65,10 @@ def _home(key: tuple[str, str], found: Footprint) -> str:
 
 @contextmanager
 def _cyclic_gc_paused() -> Iterator[None]:
-    """Loading allocates millions of long-lived, acyclic nodes; the cyclic collector would
-    rescan them again and again (reference counting still frees what is dropped). What
-    survives loading lives until the run ends, so it is frozen out of later collections."""
+    """Loading allocates millions of long-lived, acyclic nodes, and the whole-tree checks a
+    model of them; the cyclic collector would rescan them again and again (reference counting
+    still frees what is dropped). What survives lives until the run ends, so it is frozen out
+    of later collections."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -524,8 +525,9 @@ class Linter:
         context = self._scoped(CheckContext(tree.sources, tree.resources, self.settings,
                                             self.schemas, focus), tree.footprints)
         worlds = self._worlds(tree, context)
-        found = [detection for world, own, _ in worlds
-                 for detection in self._detect(world) if own(detection[0])]
+        with _cyclic_gc_paused():  # the model, as the documents, is long-lived and acyclic
+            found = [detection for world, own, _ in worlds
+                     for detection in self._detect(world) if own(detection[0])]
         detections = self._without_redundant([*tree.detections, *found])
         findings = self._decorate(detections, tree.sources, tree.resources)
         findings = _once([f for f in findings if f.path in tree.report_paths])

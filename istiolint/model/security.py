@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from istiolint.model.kube import namespace_of, string_map
-from istiolint.positions import join_pointer
 from istiolint.resources import Resource
 
 SECURITY_GROUP = "security.istio.io"
@@ -99,8 +98,7 @@ def _rule_entries(rules: Sequence[Any] | None) -> Iterator[RuleEntry]:
             for j, item in enumerate(entries if isinstance(entries, list) else []):
                 fields = item.get(inner) if isinstance(item, Mapping) else None
                 if isinstance(fields, Mapping):
-                    yield RuleEntry(i, side, fields,
-                                    join_pointer("/spec/rules", i, side, j, inner))
+                    yield RuleEntry(i, side, fields, f"/spec/rules/{i}/{side}/{j}/{inner}")
 
 
 @dataclass(frozen=True)
@@ -118,8 +116,7 @@ def rule_conditions(policy: AuthorizationPolicy) -> Iterator[Condition]:
         conditions = rule.get("when") if isinstance(rule, Mapping) else None
         for c, condition in enumerate(conditions if isinstance(conditions, list) else []):
             if isinstance(condition, Mapping) and isinstance(condition.get("key"), str):
-                yield Condition(i, condition["key"], condition,
-                                join_pointer("/spec/rules", i, "when", c))
+                yield Condition(i, condition["key"], condition, f"/spec/rules/{i}/when/{c}")
 
 
 def string_values(fields: Mapping[str, Any], name: str) -> list[tuple[int, str]]:
