@@ -414,7 +414,8 @@ class Linter:
             index if isinstance(index, dict) else {}
         part = self._part_to_load(cache, config, found, keys, prints, inputs)
         if part is None:
-            remembered = cache.load_files(config)
+            with _cyclic_gc_paused():  # the files' results: documents, as loading makes
+                remembered = cache.load_files(config)
             self.reuse = {**remembered, **(self.reuse or {})}
             result = self.run(inputs, discovered=found).result
         else:
@@ -510,9 +511,11 @@ class Linter:
         chosen = [key is None or mine or key in wanted
                   for key, mine in zip(keys, reported, strict=True)]
         self._tree_facts = facts_of(footprints.values())
-        self.reuse.update(cache.load_files(config, {
-            shard_of(_home(key, footprints[key])) for key, keep in zip(keys, chosen, strict=True)
-            if keep and key is not None and key not in self.reuse}))
+        shards = {shard_of(_home(key, footprints[key]))
+                  for key, keep in zip(keys, chosen, strict=True)
+                  if keep and key is not None and key not in self.reuse}
+        with _cyclic_gc_paused():
+            self.reuse.update(cache.load_files(config, shards))
         return replace(found, files=[path for path, keep in zip(found.files, chosen, strict=True)
                                      if keep])
 
