@@ -82,7 +82,7 @@ class FileSystemTree:
     def manifests_under(self, root: Path) -> list[Path]:
         listed = _git_files(root) if self.use_git else None
         if listed is not None:
-            return sorted(p for p in listed if is_candidate(p.name))
+            return [Path(name) for name in listed]
         found: list[str] = []
         links, not_links = self._links, self._not_links
         pending = [str(root)]
@@ -163,27 +163,38 @@ def _path_order(name: str) -> str:
     return name.replace(os.sep, "\0")
 
 
-def _git_files(root: Path) -> list[Path] | None:
-    try:
-        completed = subprocess.run(
+def _git_files(root: Path) -> list[str] | None:
+    """The candidate files git lists below ``root`` (tracked, and untracked but not ignored),
+    sorted; None when ``root`` is not in a work tree or is itself ignored (then it is walked)."""
+    environment = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}
+    try:  # both questions at once: each costs a process
+        listing = subprocess.Popen(
             ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            cwd=root, capture_output=True, check=False, timeout=60,
-            env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"},
-        )
-    except (OSError, subprocess.SubprocessError):
+            cwd=root, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=environment)
+    except OSError:
         return None
-    if completed.returncode != 0 or _ignored_by_git(root):
-        return None
-    names = completed.stdout.decode("utf-8", "surrogateescape").split("\0")
-    # deleted files are still listed; links that lead nowhere are kept (and skipped, with why)
-    return [root / name for name in names if name and os.path.lexists(root / name)]
-
-
-def _ignored_by_git(root: Path) -> bool:
-    """A directory the user named although ``.gitignore`` excludes it is walked in full."""
     try:
-        completed = subprocess.run(["git", "check-ignore", "-q", "."], cwd=root,
-                                   capture_output=True, check=False, timeout=60)
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return completed.returncode == 0
+        ignored = subprocess.Popen(["git", "check-ignore", "-q", "."], cwd=root,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                   env=environment)
+    except OSError:
+        ignored = None
+    try:
+        output, _ = listing.communicate(timeout=60)
+        ignored_code = ignored.wait(timeout=60) if ignored is not None else 1
+    except subprocess.TimeoutExpired:
+        for process in (listing, ignored):
+            if process is not None:
+                process.kill()
+                process.wait()
+        return None
+    if listing.returncode != 0 or ignored_code == 0:
+        return None
+    base = str(root).rstrip(os.sep) + os.sep
+    # deleted files are still listed; links that lead nowhere are kept (and skipped, with why)
+    found = [base + (name if os.sep == "/" else name.replace("/", os.sep))
+             for name in output.decode("utf-8", "surrogateescape").split("\0")
+             if name and is_candidate(name.rpartition("/")[2])]
+    found = [name for name in found if os.path.lexists(name)]
+    found.sort(key=_path_order)
+    return found
