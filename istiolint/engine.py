@@ -41,7 +41,7 @@ from istiolint.sources import (
     read_source,
 )
 from istiolint.suppression import Suppressor
-from istiolint.trees import FileSystemTree, Tree, blob_id
+from istiolint.trees import FileSystemTree, Tree, blob_id, path_order
 
 if TYPE_CHECKING:  # Helm output and kustomize builds are read only when there are some
     from istiolint.render.build import BuildOptions
@@ -136,7 +136,7 @@ class LintResult:
 
 @dataclass(frozen=True)
 class Discovered:
-    files: list[Path]
+    files: list[str]  # absolute, normal path names
     report_paths: set[str]
     skipped: list[Skipped]
     tree: Tree
@@ -211,7 +211,7 @@ class Linter:
         self.build_options: BuildOptions | None = None  # None: no opt-in
         # told (files in all, files done) as files are processed; for a progress bar
         self.progress: Callable[[int, int], None] | None = None
-        self._identified: tuple[tuple[Tree, tuple[Path, ...]],
+        self._identified: tuple[tuple[Tree, tuple[str, ...]],
                                 list[tuple[tuple[str, str] | None, bytes | None]]] | None = None
         # what a run that loads part of the tree (the hook, from the cache) knows of the rest
         self._tree_facts: TreeFacts | None = None
@@ -233,9 +233,9 @@ class Linter:
     def cwd(self, cwd: Path) -> None:  # and forget how paths were shown under another one
         self._cwd = cwd
         self._display = PathDisplay(cwd)
-        self._shown: dict[Path, str] = {}
+        self._shown: dict[str | Path, str] = {}
 
-    def shown(self, path: Path) -> str:
+    def shown(self, path: str | Path) -> str:
         """How findings show ``path`` (asked several times per file and run)."""
         shown = self._shown.get(path)
         if shown is None:
@@ -275,7 +275,8 @@ class Linter:
             listed = set(reported.files)
             # one order whichever files are reported, so that what a rule finds about a file
             # does not depend on it (e.g. which of two merged policies is the later one)
-            files = sorted([*files, *(p for p in context.files if p not in listed)])
+            files = sorted([*files, *(p for p in context.files if p not in listed)],
+                           key=path_order)
         if STDIN in inputs.paths:
             report_paths.add(inputs.stdin_filename)
         plan = None
@@ -289,7 +290,8 @@ class Linter:
             reported_roots = [self._absolute(p) for p in named_paths(inputs.paths)]
             report_paths |= {self.shown(p) for p in plan.consumed
                              if any(p == r or p.is_relative_to(r) for r in reported_roots)}
-            files = [p for p in files if p not in plan.consumed]
+            consumed = {os.fspath(p) for p in plan.consumed}
+            files = [p for p in files if p not in consumed]
         return Discovered(files, report_paths,
                           reported.skipped + (context.skipped if context else []), files_from,
                           plan)
@@ -440,7 +442,7 @@ class Linter:
             all(key[0] in found.report_paths for key in fresh)
         if isinstance(found.tree, FileSystemTree) and hashed and not only_reported:
             records = found.tree.stat_records or {}
-            cache.store(stats_name, {name: records[name] for name in map(str, found.files)
+            cache.store(stats_name, {name: records[name] for name in found.files
                                      if name in records})
         if (fresh and not only_reported) or len(prints) > len(keys) + len(fresh):
             shared: dict[Footprint, Footprint] = {}  # most files of a namespace look alike
@@ -615,10 +617,10 @@ class Linter:
     def _local_checks(self) -> tuple[LoadedCheck, ...]:
         return tuple(c for c in self._enabled_checks() if getattr(c.check, "per_source", False))
 
-    def _process_files(self, files: Sequence[Path], local_checks: Sequence[LoadedCheck],
+    def _process_files(self, files: Sequence[str], local_checks: Sequence[LoadedCheck],
                        tree: Tree) -> list[FileResult]:
         if self.reuse is None:
-            def process(path: Path) -> FileResult:
+            def process(path: str) -> FileResult:
                 return self._checked(read_source(path, self.shown(path), self.wants,
                                                  tree), local_checks)
 
@@ -647,14 +649,14 @@ class Linter:
 
         return advance
 
-    def _process_remembered(self, files: Sequence[Path], local_checks: Sequence[LoadedCheck],
+    def _process_remembered(self, files: Sequence[str], local_checks: Sequence[LoadedCheck],
                             tree: Tree, memory: dict[tuple[str, str], FileResult]
                             ) -> list[FileResult]:
         """Files seen before with the same path and content (the unchanged part of a diff)
         reuse their earlier result; the others are processed as usual and remembered."""
         identified = self._identify(files, tree)
         keys = [key for key, _ in identified]
-        todo: dict[tuple[str, str], Path] = {}  # what to process, and where to read it
+        todo: dict[tuple[str, str], str] = {}  # what to process, and where to read it
         contents: dict[tuple[str, str], bytes] = {}
         for path, (key, raw) in zip(files, identified, strict=True):
             if key is None:
@@ -680,7 +682,7 @@ class Linter:
                               local_checks)
                 for path, key in zip(files, keys, strict=True)]
 
-    def _identify(self, files: Sequence[Path], tree: Tree
+    def _identify(self, files: Sequence[str], tree: Tree
                   ) -> list[tuple[tuple[str, str] | None, bytes | None]]:
         """Each file's (shown path, git blob id), and its bytes when they had to be read for
         it; None for a file that cannot be read. Computed once per run and tree."""

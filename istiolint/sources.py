@@ -11,7 +11,13 @@ from istiolint.directives import Directive, MalformedDirective, scan_directives
 from istiolint.documents import Document, LoadProblem, WantsDocument, parse_stream
 from istiolint.globs import PathMatcher
 from istiolint.positions import Position
-from istiolint.trees import KUSTOMIZATION_NAMES, MANIFEST_SUFFIXES, FileSystemTree, Tree
+from istiolint.trees import (
+    KUSTOMIZATION_NAMES,
+    MANIFEST_SUFFIXES,
+    FileSystemTree,
+    Tree,
+    path_order,
+)
 
 STDIN = "-"
 # documents that may be shown in another file (rendered output mapped back to its sources),
@@ -39,12 +45,12 @@ class Skipped:
 
 @dataclass
 class Discovery:
-    files: list[Path] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)  # absolute, normal path names
     skipped: list[Skipped] = field(default_factory=list)
     kustomizations: list[Path] = field(default_factory=list)  # found, and never linted as such
 
 
-def display_path(path: Path, cwd: Path) -> str:
+def display_path(path: Path | str, cwd: Path) -> str:
     """The path as findings show it: relative to the working directory when inside it."""
     return PathDisplay(cwd)(path)
 
@@ -99,19 +105,18 @@ def discover(paths: Sequence[str], cwd: Path, exclude: PathMatcher, *,
             _add(result, seen, root)
         elif tree.is_dir(root):
             prefix = len(str(root).rstrip(os.sep)) + 1
-            for candidate in tree.manifests_under(root):
-                name = str(candidate)
+            for name in tree.manifests_under(root):
                 relative = name[prefix:]
                 if not relative or relative.startswith(".") or hidden in relative:
                     continue
-                if exclude and exclude.matches(shown(candidate)):
+                if exclude and exclude.matches(shown(name)):
                     continue
-                reason = tree.unsafe_link(candidate, root)
+                reason = tree.unsafe_link(name, root)
                 if reason:
-                    result.skipped.append(Skipped(shown(candidate), reason))
+                    result.skipped.append(Skipped(shown(name), reason))
                 elif name not in seen:  # below a normalised root: normalised
                     seen.add(name)
-                    result.files.append(candidate)
+                    result.files.append(name)
         else:
             raise FileNotFoundError(f"no such file or directory: {raw}")
     result.files = _without_kustomize_patches_and_chart_templates(result, cwd, tree)
@@ -119,34 +124,37 @@ def discover(paths: Sequence[str], cwd: Path, exclude: PathMatcher, *,
 
 
 def _add(result: Discovery, seen: set[str], path: Path) -> None:
-    key = os.path.normpath(path)
-    if key not in seen:
-        seen.add(key)
-        result.files.append(Path(key))
+    name = os.path.normpath(path)
+    if name not in seen:
+        seen.add(name)
+        result.files.append(name)
 
 
 _KUSTOMIZATION_ENDINGS = tuple(KUSTOMIZATION_NAMES)
 
 
 def _without_kustomize_patches_and_chart_templates(result: Discovery, cwd: Path,
-                                                   tree: Tree) -> list[Path]:
-    excluded: dict[Path, str] = {}
+                                                   tree: Tree) -> list[str]:
+    excluded: dict[str, str] = {}
     templates = f"{os.sep}templates{os.sep}"
-    for path in result.files:
-        name = str(path)  # string tests first: Path's properties cost more than the rest
-        if name.endswith(_KUSTOMIZATION_ENDINGS) and path.name in KUSTOMIZATION_NAMES:
-            excluded[path] = "kustomization file"
-            result.kustomizations.append(path)
-            for patch in _kustomize_patch_files(path, tree):
-                excluded.setdefault(patch, f"patch listed in {display_path(path, cwd)}")
-        if templates in name and path.name.endswith(MANIFEST_SUFFIXES) and \
-                path.parent.name == "templates" and \
-                tree.is_file(path.parent.parent / "Chart.yaml"):
-            excluded[path] = "Helm template (lint its output: helm template | istiolint check -)"
-    for path, reason in sorted(excluded.items()):
-        if path.name not in KUSTOMIZATION_NAMES:
-            result.skipped.append(Skipped(display_path(path, cwd), reason))
-    return [p for p in result.files if p not in excluded] if excluded else result.files
+    for name in result.files:
+        if name.endswith(_KUSTOMIZATION_ENDINGS) and \
+                os.path.basename(name) in KUSTOMIZATION_NAMES:
+            excluded[name] = "kustomization file"
+            result.kustomizations.append(Path(name))
+            for patch in _kustomize_patch_files(Path(name), tree):
+                excluded.setdefault(str(patch), f"patch listed in {display_path(name, cwd)}")
+        if templates in name and name.endswith(MANIFEST_SUFFIXES):
+            directory = os.path.dirname(name)
+            if os.path.basename(directory) == "templates" and \
+                    tree.is_file(Path(os.path.dirname(directory), "Chart.yaml")):
+                excluded[name] = \
+                    "Helm template (lint its output: helm template | istiolint check -)"
+    for name, reason in sorted(excluded.items(), key=lambda item: path_order(item[0])):
+        if os.path.basename(name) not in KUSTOMIZATION_NAMES:
+            result.skipped.append(Skipped(display_path(name, cwd), reason))
+    return [name for name in result.files if name not in excluded] if excluded else \
+        result.files
 
 
 def _kustomize_patch_files(kustomization: Path, tree: Tree) -> list[Path]:
@@ -169,10 +177,10 @@ def _kustomize_patch_files(kustomization: Path, tree: Tree) -> list[Path]:
             if isinstance(name, str) and "\n" not in name and not name.startswith("/")]
 
 
-def read_source(path: Path, shown_as: str, wants: WantsDocument,
+def read_source(path: str | Path, shown_as: str, wants: WantsDocument,
                 tree: Tree | None = None) -> SourceFile:
     try:
-        raw = tree.read_bytes(path) if tree is not None else path.read_bytes()
+        raw = (tree or FileSystemTree()).read_bytes(path)
     except OSError as exc:
         return _unreadable(shown_as, exc.strerror or str(exc))
     return parse_source(raw, shown_as, wants)

@@ -33,21 +33,23 @@ class Tree(Protocol):
 
     def is_dir(self, path: Path) -> bool: ...
 
-    def manifests_under(self, root: Path) -> list[Path]:
-        """Candidate files below ``root``, sorted (hidden ones are filtered by the caller)."""
+    def manifests_under(self, root: Path) -> list[str]:
+        """Candidate files below ``root``: absolute, normal path names, sorted as paths sort
+        (:func:`path_order`; hidden ones are filtered by the caller). Names, not ``Path``
+        objects: most of a large tree's files are never read in a run that reuses results."""
         ...
 
-    def unsafe_link(self, path: Path, root: Path) -> str | None:
+    def unsafe_link(self, path: str, root: Path) -> str | None:
         """Why ``path`` must not be read, or None."""
         ...
 
-    def read_bytes(self, path: Path) -> bytes: ...
+    def read_bytes(self, path: str | Path) -> bytes: ...
 
-    def known_blob_id(self, path: Path) -> str | None:
+    def known_blob_id(self, path: str | Path) -> str | None:
         """The content's git object id when it is known without reading the content."""
         ...
 
-    def prefetch(self, paths: Iterable[Path]) -> None:
+    def prefetch(self, paths: Iterable[str | Path]) -> None:
         """A hint that ``paths`` are about to be read (to read them in one go)."""
         ...
 
@@ -79,10 +81,10 @@ class FileSystemTree:
     def is_dir(self, path: Path) -> bool:
         return path.is_dir()
 
-    def manifests_under(self, root: Path) -> list[Path]:
+    def manifests_under(self, root: Path) -> list[str]:
         listed = _git_files(root) if self.use_git else None
         if listed is not None:
-            return [Path(name) for name in listed]
+            return listed
         found: list[str] = []
         links, not_links = self._links, self._not_links
         pending = [str(root)]
@@ -101,16 +103,16 @@ class FileSystemTree:
                             (links if entry.is_symlink() else not_links).add(path)
             except OSError:  # unreadable, or gone since it was listed: as os.walk does
                 continue
-        found.sort(key=_path_order)
-        return [Path(name) for name in found]
+        found.sort(key=path_order)
+        return found
 
-    def unsafe_link(self, path: Path, root: Path) -> str | None:
+    def unsafe_link(self, path: str, root: Path) -> str | None:
         """A symlink loop, or a link that leaves the scanned tree. Only the file itself can be
         a link: neither the walk nor git descend into linked directories."""
-        if str(path) in self._not_links or not os.path.islink(path):
+        if path in self._not_links or not os.path.islink(path):
             return None
         try:
-            target = path.resolve(strict=True)
+            target = Path(path).resolve(strict=True)
         except (OSError, RuntimeError):
             return "symlink loop or dangling symlink"
         if not target.is_relative_to(root.resolve()):
@@ -119,19 +121,21 @@ class FileSystemTree:
             return "symlink to a directory (linked directories are not followed)"
         return None
 
-    def read_bytes(self, path: Path) -> bytes:
-        return path.read_bytes()
+    def read_bytes(self, path: str | Path) -> bytes:
+        with open(path, "rb") as stream:
+            return stream.read()
 
-    def known_blob_id(self, path: Path) -> str | None:
+    def known_blob_id(self, path: str | Path) -> str | None:
         """The blob id hashed earlier, when the file still looks the same and did not change
         within ``RACY_NS`` before it was hashed (a later change may share its timestamps)."""
         if self.stat_records is None:
             return None
-        record = self.stat_records.get(str(path))
+        name = os.fspath(path)
+        record = self.stat_records.get(name)
         if record is None:
             return None
         try:
-            now = os.stat(path)
+            now = os.stat(name)
         except OSError:
             return None
         size, mtime, inode, ctime, hashed, blob = record
@@ -139,25 +143,26 @@ class FileSystemTree:
             (size, mtime, inode, ctime)
         return blob if same and max(mtime, ctime) < hashed - RACY_NS else None
 
-    def read_identified(self, path: Path) -> tuple[bytes, str]:
+    def read_identified(self, path: str | Path) -> tuple[bytes, str]:
         """The file's bytes and blob id, remembered with how the file looked before reading."""
-        before = os.stat(path)
+        name = os.fspath(path)
+        before = os.stat(name)
         hashed = time.time_ns()
-        raw = self.read_bytes(path)
+        raw = self.read_bytes(name)
         blob = blob_id(raw)
         if self.stat_records is not None:
-            self.stat_records[str(path)] = (before.st_size, before.st_mtime_ns, before.st_ino,
+            self.stat_records[name] = (before.st_size, before.st_mtime_ns, before.st_ino,
                                             before.st_ctime_ns, hashed, blob)
         return raw, blob
 
-    def prefetch(self, paths: Iterable[Path]) -> None:
+    def prefetch(self, paths: Iterable[str | Path]) -> None:
         pass
 
     def disk_root(self, directories: Iterable[Path]) -> tuple[Path, Path]:
         return Path("/"), Path("/")
 
 
-def _path_order(name: str) -> str:
+def path_order(name: str) -> str:
     """Paths sort by their parts, as ``Path`` objects do ("a/b" before "a-b"): as if the
     separator came before every character a name can hold."""
     return name.replace(os.sep, "\0")
@@ -196,5 +201,5 @@ def _git_files(root: Path) -> list[str] | None:
              for name in output.decode("utf-8", "surrogateescape").split("\0")
              if name and is_candidate(name.rpartition("/")[2])]
     found = [name for name in found if os.path.lexists(name)]
-    found.sort(key=_path_order)
+    found.sort(key=path_order)
     return found

@@ -145,8 +145,8 @@ def _reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     read: list[str] = []
     original = FileSystemTree.read_bytes
 
-    def counting(self: FileSystemTree, path: Path) -> bytes:
-        read.append(path.name)
+    def counting(self: FileSystemTree, path: str | Path) -> bytes:
+        read.append(os.path.basename(path))
         return original(self, path)
 
     monkeypatch.setattr(FileSystemTree, "read_bytes", counting)

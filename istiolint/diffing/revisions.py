@@ -91,7 +91,7 @@ class GitTree:
         self._written: set[Path] = set()
 
     @staticmethod
-    def _key(path: Path) -> Path:
+    def _key(path: str | Path) -> Path:
         return Path(os.path.normpath(path))
 
     def is_file(self, path: Path) -> bool:
@@ -100,21 +100,21 @@ class GitTree:
     def is_dir(self, path: Path) -> bool:
         return self._key(path) in self._directories
 
-    def manifests_under(self, root: Path) -> list[Path]:
+    def manifests_under(self, root: Path) -> list[str]:
         root = self._key(root)
-        return sorted(path for path in self._entries
-                      if root in path.parents and is_candidate(path.name))
+        return [str(path) for path in sorted(
+            path for path in self._entries if root in path.parents and is_candidate(path.name))]
 
-    def unsafe_link(self, path: Path, root: Path) -> str | None:
+    def unsafe_link(self, path: str, root: Path) -> str | None:
         mode, _ = self._entries[self._key(path)]
         return "symbolic link in the revision (links are not followed there)" \
             if mode == _SYMLINK_MODE else None
 
-    def known_blob_id(self, path: Path) -> str | None:
+    def known_blob_id(self, path: str | Path) -> str | None:
         entry = self._entries.get(self._key(path))
         return entry[1] if entry else None
 
-    def read_bytes(self, path: Path) -> bytes:
+    def read_bytes(self, path: str | Path) -> bytes:
         key = self._key(path)
         if key not in self._entries:
             raise FileNotFoundError(f"{path} is not in {self.revision.name}")
@@ -139,7 +139,7 @@ class GitTree:
             self._written.add(path)
         return self._root, self._disk
 
-    def prefetch(self, paths: Iterable[Path]) -> None:
+    def prefetch(self, paths: Iterable[str | Path]) -> None:
         wanted = [key for key in map(self._key, paths)
                   if key in self._entries and key not in self._contents]
         if not wanted:

@@ -36,6 +36,7 @@ import pytest
 import yaml
 
 from istiolint.entry import main
+from istiolint.trees import FileSystemTree
 
 REPO = Path(__file__).resolve().parents[2]
 CASES = Path(__file__).resolve().parent / "cases"
@@ -430,14 +431,14 @@ def test_a_file_the_system_refuses_to_read_is_reported(
     tree.mkdir()
     shutil.copyfile(NEIGHBOUR_SOURCE, tmp_path / NEIGHBOUR)
     (tree / "locked.yaml").write_text(policy("locked"))
-    read_bytes = Path.read_bytes
+    read_bytes = FileSystemTree.read_bytes
 
-    def refuse(path: Path) -> bytes:
-        if path.name == "locked.yaml":
+    def refuse(self: FileSystemTree, path: str | Path) -> bytes:
+        if os.path.basename(path) == "locked.yaml":
             raise PermissionError(13, "Permission denied")
-        return read_bytes(path)
+        return read_bytes(self, path)
 
-    monkeypatch.setattr(Path, "read_bytes", refuse)
+    monkeypatch.setattr(FileSystemTree, "read_bytes", refuse)
     monkeypatch.chdir(tmp_path)
     result = run_in_process(capsys, verbose=False)
     findings = [(f["rule"], f["line"], f["column"], f["message"]) for f in result.findings
