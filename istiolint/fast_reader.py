@@ -165,6 +165,7 @@ def _decoded(documents: list[str]) -> list[Any]:
     return values
 
 
+@functools.lru_cache(maxsize=4096)  # manifests repeat their numbers: ports, "500m", "0.1"
 def _typed_differently(scalar: str) -> bool:
     """Whether a scalar, plain in YAML, has a YAML 1.1 value other than its JSON text's."""
     tag = _RESOLVER.resolve(ScalarNode, scalar, (True, False))  # type: ignore[no-untyped-call]
