@@ -188,6 +188,37 @@ def _rules(policies: Sequence[AuthorizationPolicy], action: str) -> list[RuleRef
             for i, r in enumerate(p.rules or ()) if isinstance(r, Mapping)]
 
 
+class _Run:
+    """What one run of the check works out once: the rules that apply to a workload (asked for
+    every ALLOW policy of its scope) and each rule's grantees (asked for every pair of rules).
+    Keyed by the id of the workload or rule, which the model holds for the whole run."""
+
+    def __init__(self, model: MeshModel, evaluator: Evaluator) -> None:
+        self.model = model
+        self.evaluator = evaluator
+        self.reported: set[tuple[int, int]] = set()
+        self._rules: dict[int, tuple[list[RuleRef], list[RuleRef]]] = {}
+        self._grantees: dict[int, frozenset[tuple[str, str]]] = {}
+
+    def rules_for(self, target: Target) -> tuple[list[RuleRef], list[RuleRef]]:
+        """The DENY and the ALLOW rules of the policies that apply to ``target``."""
+        workload = target.workload
+        known = self._rules.get(id(workload)) if workload is not None and \
+            workload.labels is target.labels else None
+        if known is None:
+            applicable = self.model.authorization_policies_for(target)
+            known = (_rules(applicable, "DENY"), _rules(applicable, "ALLOW"))
+            if workload is not None and workload.labels is target.labels:
+                self._rules[id(workload)] = known
+        return known
+
+    def grantees(self, rule: Mapping[str, Any]) -> frozenset[tuple[str, str]]:
+        found = self._grantees.get(id(rule))
+        if found is None:
+            found = self._grantees[id(rule)] = _grantees(rule)
+        return found
+
+
 class OverlapCheck:
     namespace_scoped = True
     needs_model = True
@@ -195,20 +226,18 @@ class OverlapCheck:
 
     def run(self, context: CheckContext) -> Iterator[Detection]:
         model = context.model
-        evaluator = Evaluator(model)
-        reported: set[tuple[int, int]] = set()
+        run = _Run(model, Evaluator(model))
         for policy in context.focused(model.authorization_policies):
             if policy.action != "ALLOW" or policy.dry_run or policy.has_target_refs:
                 continue
             scope = model.scope_of(policy)
             for target in scope.targets:
-                yield from self._target(model, evaluator, policy, target, reported)
+                yield from self._target(run, policy, target)
 
-    def _target(self, model: MeshModel, evaluator: Evaluator, policy: AuthorizationPolicy,
-                target: Target, reported: set[tuple[int, int]]) -> Iterator[Detection]:
-        applicable = model.authorization_policies_for(target)
-        denies = _rules(applicable, "DENY")
-        allows = _rules(applicable, "ALLOW")
+    def _target(self, run: _Run, policy: AuthorizationPolicy, target: Target
+                ) -> Iterator[Detection]:
+        denies, allows = run.rules_for(target)
+        reported = run.reported
         for mine in _rules([policy], "ALLOW"):
             key = (id(policy), mine.index)
             if key in reported:
@@ -221,7 +250,7 @@ class OverlapCheck:
             example = example_request(target, mine.rule) if shadow or wider else None
             if example is None:
                 continue
-            verdict = evaluator.evaluate(example)
+            verdict = run.evaluator.evaluate(example)
             if shadow is not None and verdict.status == 403 and \
                     verdict.policy is shadow.policy:
                 reported.add(key)
@@ -229,18 +258,22 @@ class OverlapCheck:
             elif wider is not None and verdict.decision == "ALLOW":
                 reported.add(key)
                 yield self._detection(REDUNDANT_ALLOW, mine, wider, example, target)
-        yield from self._overlaps(evaluator, policy, target, allows, reported)
+        yield from self._overlaps(run, policy, target, allows)
 
-    def _overlaps(self, evaluator: Evaluator, policy: AuthorizationPolicy, target: Target,
-                  allows: list[RuleRef], reported: set[tuple[int, int]]) -> Iterator[Detection]:
+    def _overlaps(self, run: _Run, policy: AuthorizationPolicy, target: Target,
+                  allows: list[RuleRef]) -> Iterator[Detection]:
         """Two grantees (different callers) granted a common request: worth a reviewer's look."""
+        reported, grantees = run.reported, run.grantees
         for mine in _rules([policy], "ALLOW"):
             key = (id(policy), mine.index)
-            if key in reported or not _grantees(mine.rule):
+            mine_grantees = grantees(mine.rule)
+            if key in reported or not mine_grantees:
                 continue
             for other in allows:
-                if (other.policy.key, other.index) >= (policy.key, mine.index) or \
-                        not _grantees(other.rule) or _grantees(other.rule) == _grantees(mine.rule):
+                if (other.policy.key, other.index) >= (policy.key, mine.index):
+                    continue
+                other_grantees = grantees(other.rule)
+                if not other_grantees or other_grantees == mine_grantees:
                     continue
                 shared = _shared_operation(mine.rule, other.rule)
                 if shared is None:
@@ -248,7 +281,7 @@ class OverlapCheck:
                 examples = [example_request(target, {**r.rule, "to": [{"operation": shared}]})
                             for r in (mine, other)]
                 if None in examples or any(
-                        evaluator.evaluate(e).decision != "ALLOW" for e in examples if e):
+                        run.evaluator.evaluate(e).decision != "ALLOW" for e in examples if e):
                     continue
                 reported.add(key)
                 example = examples[0]
