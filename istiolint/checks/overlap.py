@@ -202,13 +202,12 @@ class _Run:
 
     def rules_for(self, target: Target) -> tuple[list[RuleRef], list[RuleRef]]:
         """The DENY and the ALLOW rules of the policies that apply to ``target``."""
-        workload = target.workload
-        known = self._rules.get(id(workload)) if workload is not None and \
-            workload.labels is target.labels else None
+        workload = target.whole_workload
+        known = self._rules.get(id(workload)) if workload is not None else None
         if known is None:
             applicable = self.model.authorization_policies_for(target)
             known = (_rules(applicable, "DENY"), _rules(applicable, "ALLOW"))
-            if workload is not None and workload.labels is target.labels:
+            if workload is not None:
                 self._rules[id(workload)] = known
         return known
 

@@ -56,6 +56,13 @@ class Target:
     labels: Mapping[str, str]
     workload: Workload | None = None
 
+    @property
+    def whole_workload(self) -> Workload | None:
+        """The workload when the target is all of it (its own labels), so that what is worked
+        out for the target holds for the workload; None otherwise."""
+        workload = self.workload
+        return workload if workload is not None and workload.labels is self.labels else None
+
     def describe(self) -> str:
         if self.workload is not None:
             return f"{self.workload.kind} {self.workload.key}"
@@ -224,8 +231,8 @@ class MeshModel:
 
         A gateway's listeners come from Gateway resources' servers, which the model does not
         read: its ports are left to protocol detection ("auto")."""
-        workload = target.workload
-        if workload is None or workload.labels is not target.labels:
+        workload = target.whole_workload
+        if workload is None:
             return self._port_protocol(target, port)
         key = (id(workload), target.namespace, port)
         known = self._protocols.get(key)
