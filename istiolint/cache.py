@@ -7,7 +7,9 @@ Nothing is ever written anywhere else.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import tempfile
 from pathlib import Path
 
 from istiolint import __version__
@@ -28,3 +30,17 @@ def cache_dir() -> Path | None:
     except OSError:
         return None
     return directory
+
+
+def write_atomically(target: Path, data: bytes) -> None:
+    """Write ``target`` through a temporary file and a rename, so that concurrent runs never
+    see half a file and the last one wins; raises OSError, and then leaves nothing behind."""
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.replace(temporary, target)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise

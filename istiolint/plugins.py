@@ -19,11 +19,11 @@ import json
 import os
 import re
 import sys
-import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, NamedTuple
 
-from istiolint.cache import cache_dir
+from istiolint.cache import cache_dir, write_atomically
 
 CACHE_FILE = "entry-points.json"
 FORMAT = 1
@@ -133,23 +133,16 @@ def _path_key() -> list[object]:
     return stamps
 
 
-def _read(directory: os.PathLike[str], key: list[object]) -> dict[str, object] | None:
+def _read(directory: Path, key: list[object]) -> dict[str, object] | None:
     try:
-        with open(os.path.join(directory, CACHE_FILE), encoding="utf-8") as stream:
+        with open(directory / CACHE_FILE, encoding="utf-8") as stream:
             stored = json.load(stream)
         return dict(stored["groups"]) if stored["key"] == key else None
     except Exception:  # missing, half-written by an older version, or edited: read it again
         return None
 
 
-def _write(directory: os.PathLike[str], key: list[object], groups: dict[str, object]) -> None:
-    temporary: str | None = None
-    try:
-        handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{CACHE_FILE}.")
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump({"key": key, "groups": groups}, stream)
-        os.replace(temporary, os.path.join(directory, CACHE_FILE))
-    except (OSError, TypeError, ValueError):
-        if temporary is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
+def _write(directory: Path, key: list[object], groups: dict[str, object]) -> None:
+    with contextlib.suppress(OSError, TypeError, ValueError):
+        write_atomically(directory / CACHE_FILE,
+                         json.dumps({"key": key, "groups": groups}).encode("utf-8"))

@@ -21,13 +21,12 @@ import hashlib
 import io
 import os
 import pickle
-import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from istiolint import __version__
-from istiolint.cache import cache_dir
+from istiolint.cache import cache_dir, write_atomically
 
 _PACKAGE = Path(__file__).resolve().parent
 _SAFE_BUILTINS = frozenset({"set", "frozenset", "slice", "complex", "bytearray", "range"})
@@ -158,17 +157,9 @@ class ResultCache:
                         os.unlink(path)
 
     def store(self, name: str, value: object) -> None:
-        temporary: str | None = None
-        try:
-            data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-            handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=f".{name}.")
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(data)
-            os.replace(temporary, self.directory / f"{name}.pickle")
-        except (OSError, pickle.PicklingError, RecursionError, TypeError):
-            if temporary is not None:
-                with contextlib.suppress(OSError):
-                    os.unlink(temporary)
+        with contextlib.suppress(OSError, pickle.PicklingError, RecursionError, TypeError):
+            write_atomically(self.directory / f"{name}.pickle",
+                             pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def shard_of(home: str) -> int:
