@@ -119,7 +119,7 @@ def discover(paths: Sequence[str], cwd: Path, exclude: PathMatcher, *,
                     result.files.append(name)
         else:
             raise FileNotFoundError(f"no such file or directory: {raw}")
-    result.files = _without_kustomize_patches_and_chart_templates(result, cwd, tree)
+    result.files = _without_kustomize_patches_and_chart_templates(result, shown, tree)
     return result
 
 
@@ -133,7 +133,7 @@ def _add(result: Discovery, seen: set[str], path: Path) -> None:
 _KUSTOMIZATION_ENDINGS = tuple(KUSTOMIZATION_NAMES)
 
 
-def _without_kustomize_patches_and_chart_templates(result: Discovery, cwd: Path,
+def _without_kustomize_patches_and_chart_templates(result: Discovery, shown: PathDisplay,
                                                    tree: Tree) -> list[str]:
     excluded: dict[str, str] = {}
     templates = f"{os.sep}templates{os.sep}"
@@ -143,7 +143,7 @@ def _without_kustomize_patches_and_chart_templates(result: Discovery, cwd: Path,
             excluded[name] = "kustomization file"
             result.kustomizations.append(Path(name))
             for patch in _kustomize_patch_files(Path(name), tree):
-                excluded.setdefault(str(patch), f"patch listed in {display_path(name, cwd)}")
+                excluded.setdefault(str(patch), f"patch listed in {shown(name)}")
         if templates in name and name.endswith(MANIFEST_SUFFIXES):
             directory = os.path.dirname(name)
             if os.path.basename(directory) == "templates" and \
@@ -152,7 +152,7 @@ def _without_kustomize_patches_and_chart_templates(result: Discovery, cwd: Path,
                     "Helm template (lint its output: helm template | istiolint check -)"
     for name, reason in sorted(excluded.items(), key=lambda item: path_order(item[0])):
         if os.path.basename(name) not in KUSTOMIZATION_NAMES:
-            result.skipped.append(Skipped(display_path(name, cwd), reason))
+            result.skipped.append(Skipped(shown(name), reason))
     return [name for name in result.files if name not in excluded] if excluded else \
         result.files
 
