@@ -7,8 +7,8 @@ files declare it, under a key made of ``sys.path`` and the modification time of 
 entries (as stevedore does for OpenStack's command lines): installing, upgrading or removing
 a distribution adds or removes a directory in one of them, and the metadata is read again.
 The files themselves are read on every run, so an edit to one is seen, and a tampered cache
-can only name entry points that an installed distribution declares. ``--no-cache`` reads the
-metadata every time.
+can only name entry points that an installed distribution declares. ``--no-cache`` lists the
+entry points with importlib.metadata every time, and keeps nothing.
 """
 
 from __future__ import annotations
@@ -52,39 +52,88 @@ class PluginEntry(NamedTuple):
 def entry_points_of(group: str) -> list[PluginEntry]:
     """The installed entry points of ``group``, in the order importlib.metadata lists them."""
     directory = cache_dir()
+    if directory is None:
+        return _listed(group)
     key = _path_key()
-    files = _read(directory, key) if directory is not None else None
+    files = _read(directory, key)
     declared = files.get(group) if files is not None else None
     if isinstance(declared, list):
         found = _declared(declared, group)
         if found is not None:
             return found
     found, declaring = _scan(group)
-    if directory is not None and (files is None or group not in files or declared != declaring):
+    if files is None or group not in files or declared != declaring:
         _write(directory, key, {**(files or {}), group: declaring})
     return found
+
+
+def _listed(group: str) -> list[PluginEntry]:
+    """The entry points of ``group`` as importlib.metadata lists them (reading all metadata)."""
+    from importlib.metadata import entry_points  # noqa: PLC0415
+
+    return [PluginEntry(entry.name, entry.value) for entry in entry_points(group=group)]
 
 
 def _scan(group: str) -> tuple[list[PluginEntry], list[str] | None]:
     """The entry points, and the files that declare them (None when they cannot be told, or
     reading them alone would not give the same list)."""
+    found = _listed(group)
+    for declaring in (_files_declaring, _files_recorded):
+        files = declaring(group)
+        if files is not None and _declared(files, group) == found:
+            return found, files
+    return found, None
+
+
+def _files_declaring(group: str) -> list[str]:
+    """The ``entry_points.txt`` files on ``sys.path`` that declare ``group``, in the order
+    importlib.metadata reads them: path entry by path entry, the first distribution of a name
+    hiding the others."""
+    files: list[str] = []
+    seen: set[str] = set()
+    for entry in sys.path:
+        place = os.path.abspath(entry or ".")
+        try:
+            names = os.listdir(place)
+        except OSError:  # a missing directory, or a zip file (left to _files_recorded)
+            continue
+        for name in names:
+            if not name.lower().endswith(METADATA_DIRECTORIES):
+                continue
+            distribution = _normalized(name.lower().rpartition(".")[0].partition("-")[0])
+            if distribution in seen:
+                continue
+            seen.add(distribution)
+            path = os.path.join(place, name, ENTRY_POINTS_FILE)
+            try:
+                with open(path, encoding="utf-8") as stream:
+                    declares = bool(_section(stream.read(), group))
+            except (OSError, UnicodeDecodeError):
+                continue
+            if declares:
+                files.append(path)
+    return files
+
+
+def _normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "_", name)
+
+
+def _files_recorded(group: str) -> list[str] | None:
+    """The declaring files as the distributions' RECORDs name them (slower: every RECORD is
+    read); None when a distribution has none."""
     from importlib.metadata import entry_points  # noqa: PLC0415
 
-    found: list[PluginEntry] = []
-    declaring: list[str] | None = []
+    files: list[str] = []
     for entry in entry_points(group=group):
-        found.append(PluginEntry(entry.name, entry.value))
         listed = [f for f in (entry.dist.files or []) if f.name == ENTRY_POINTS_FILE] \
             if entry.dist is not None else []
         if not listed:
-            declaring = None
-        elif declaring is not None:
-            path = os.path.abspath(listed[0].locate())
-            if path not in declaring:
-                declaring.append(path)
-    if declaring is None or _declared(declaring, group) != found:
-        return found, None
-    return found, declaring
+            return None
+        path = os.path.abspath(listed[0].locate())
+        if path not in files:
+            files.append(path)
+    return files
 
 
 def _declared(files: Sequence[object], group: str) -> list[PluginEntry] | None:

@@ -24,15 +24,15 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def scans(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The groups whose metadata was read (a cache miss)."""
+    """The groups whose entry points were listed from all metadata (a cache miss)."""
     seen: list[str] = []
-    scan = plugins._scan
+    listed = plugins._listed
 
     def counted(group: str) -> list[PluginEntry]:
         seen.append(group)
-        return scan(group)
+        return listed(group)
 
-    monkeypatch.setattr(plugins, "_scan", counted)
+    monkeypatch.setattr(plugins, "_listed", counted)
     return seen
 
 
@@ -65,7 +65,7 @@ def test_installing_into_a_path_entry_reads_the_metadata_again(
     entry_points_of(CHECKS)
     entry_points_of(CHECKS)
     assert scans == [CHECKS]
-    plugin = site / "istiolint_demo_plugin-1.0.dist-info"  # as an installer without RECORD
+    plugin = site / "istiolint_demo_plugin-1.0.dist-info"  # by an installer without RECORD
     plugin.mkdir()
     (plugin / "METADATA").write_text("Name: istiolint-demo-plugin\nVersion: 1.0\n",
                                      encoding="utf-8")
@@ -75,9 +75,31 @@ def test_installing_into_a_path_entry_reads_the_metadata_again(
     assert scans == [CHECKS, CHECKS]
     assert found[0] == PluginEntry("demo", "istiolint_demo_plugin:CHECK")
     assert [tuple(entry) for entry in found] == _metadata(CHECKS)
-    # without a RECORD, the files that declare the group cannot be told: read every time
     assert [tuple(entry) for entry in entry_points_of(CHECKS)] == _metadata(CHECKS)
-    assert scans == [CHECKS, CHECKS, CHECKS]
+    assert scans == [CHECKS, CHECKS]
+
+
+@pytest.mark.parametrize("group", [CHECKS, REPORTERS])
+def test_the_declaring_files_are_found_without_reading_records(group: str) -> None:
+    assert plugins._files_declaring(group) == plugins._files_recorded(group)
+
+
+def test_a_distribution_hidden_by_an_earlier_one_of_its_name_declares_nothing(
+        cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first, later = tmp_path / "first", tmp_path / "later"
+    for site, version, value in ((first, "2.0", "new:CHECK"), (later, "1.0", "old:CHECK")):
+        metadata = site / f"Istiolint.Demo_Plugin-{version}.dist-info"
+        metadata.mkdir(parents=True)
+        (metadata / "METADATA").write_text(f"Name: istiolint-demo-plugin\nVersion: {version}\n",
+                                           encoding="utf-8")
+        (metadata / "entry_points.txt").write_text(f"[istiolint.checks]\ndemo = {value}\n",
+                                                   encoding="utf-8")
+    monkeypatch.setattr(sys, "path", [str(first), *sys.path, str(later)])
+    declaring = plugins._files_declaring(CHECKS)
+    assert str(first / "Istiolint.Demo_Plugin-2.0.dist-info" / "entry_points.txt") in declaring
+    assert not any(path.startswith(str(later)) for path in declaring)
+    assert [tuple(entry) for entry in entry_points_of(CHECKS)] == _metadata(CHECKS)
+    assert [tuple(entry) for entry in entry_points_of(CHECKS)] == _metadata(CHECKS)
 
 
 def test_another_sys_path_reads_the_metadata_again(
