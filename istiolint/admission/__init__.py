@@ -62,7 +62,7 @@ def validate(obj: Mapping[str, Any]) -> list[AdmissionProblem]:
 
     Returns [] for kinds it does not know.
     """
-    if not isinstance(obj, Mapping):
+    if not isinstance(obj, dict):
         return []
     kind = _kind_of(obj)
     if kind is None:
@@ -71,7 +71,7 @@ def validate(obj: Mapping[str, Any]) -> list[AdmissionProblem]:
     spec: Mapping[Any, Any] | None
     if raw_spec is None:
         spec = {}
-    elif isinstance(raw_spec, Mapping):
+    elif isinstance(raw_spec, dict):
         spec = raw_spec
     else:
         spec = None  # wrongly typed spec: nothing in it can be checked

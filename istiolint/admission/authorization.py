@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from istiolint.admission.common import check_selection
 from istiolint.admission.fields import (
@@ -124,7 +124,7 @@ def _report_issue(report: Report, path: Path, issue: Issue | None) -> None:
 
 
 def _check_custom(
-    spec: Obj, rules: list[tuple[int, Obj]], rules_unset: bool, report: Report
+    spec: Obj, rules: Sequence[tuple[int, Obj]], rules_unset: bool, report: Report
 ) -> None:
     if rules_unset:
         where: Path = ("spec", "rules") if "rules" in spec else ("spec",)
@@ -134,16 +134,16 @@ def _check_custom(
         if provider is None:
             where = ("spec", "provider") if "provider" in spec else ("spec",)
             report.error(where, "`provider.name` must not be empty")
-        elif isinstance(provider, Mapping) and string(provider, "name") == "":
+        elif isinstance(provider, dict) and string(provider, "name") == "":
             where = ("spec", "provider", "name") if "name" in provider else ("spec", "provider")
             report.error(where, "`provider.name` must not be empty")
     for rule_index, rule in rules:
         rule_path: Path = ("spec", "rules", rule_index)
         for from_index, source_holder in message_list(rule, "from"):
-            if not isinstance(source_holder, Mapping):
+            if not isinstance(source_holder, dict):
                 continue
             source = message(source_holder, "source")
-            if not isinstance(source, Mapping):
+            if not isinstance(source, dict):
                 continue
             source_path: Path = (*rule_path, "from", from_index, "source")
             for field, label in _CUSTOM_UNSUPPORTED_SOURCE:
@@ -157,7 +157,7 @@ def _check_custom(
             if condition is None:
                 report.error(when_path, "when field cannot be nil")
                 continue
-            if not isinstance(condition, Mapping):
+            if not isinstance(condition, dict):
                 continue
             key = string(condition, "key")
             if not isinstance(key, str):
@@ -178,21 +178,35 @@ _SOURCE_VALUE_CHECKS: tuple[tuple[str, ValueCheck], ...] = (
     ("notServiceAccounts", check_service_accounts), ("notTrustDomains", check_trust_domains),
     ("notIpBlocks", check_empty), ("notRemoteIpBlocks", check_empty))
 
+# the value checks of an operation's lists, in the order Istio runs them
+_OPERATION_VALUE_CHECKS: tuple[tuple[str, ValueCheck], ...] = (
+    *((field, check_empty) for field in _OPERATION_FIELDS),
+    ("paths", check_path_templates), ("notPaths", check_path_templates))
 
-def _check_values(report: Report, path: Path, field: str, values: StrList,
-                  check: ValueCheck) -> None:
-    """One value check of a list, labelled with the field's Go name (``notPaths``:
-    ``NotPaths``); a list without elements (unset, or of the wrong type) passes every one."""
-    if values.items:
-        _report_issue(report, (*path, field), check(field[0].upper() + field[1:], values))
+
+def _check_values(report: Report, path: Path, lists: Mapping[str, StrList],
+                  checks: tuple[tuple[str, ValueCheck], ...]) -> None:
+    """Value checks of a message's lists, in order, each labelled with the field's Go name
+    (``notPaths``: ``NotPaths``); a list without elements (unset, or of the wrong type) passes
+    every one."""
+    for field, check in checks:
+        values = lists.get(field)
+        if values is not None and values.items:
+            _report_issue(report, (*path, field), check(field[0].upper() + field[1:], values))
+
+
+def _lists(node: Obj, fields: tuple[str, ...]) -> dict[str, StrList]:
+    """The ``repeated string`` fields of a message that are present (most are not)."""
+    return {field: string_list(node, field) for field in fields if field in node}
 
 
 def _check_source(source: Obj, path: Path, rule_index: int, report: Report) -> bool:
     """Checks of one ``from[].source``; returns whether it uses a TCP-capable field."""
-    lists = {field: string_list(source, field) for field in _SOURCE_FIELDS}
+    lists = _lists(source, _SOURCE_FIELDS)
     identity = ("principals", "notPrincipals", "namespaces", "notNamespaces")
     accounts = ("serviceAccounts", "notServiceAccounts")
-    if any(lists[f].is_set for f in identity) and any(lists[f].is_set for f in accounts):
+    if any(lists[f].is_set for f in identity if f in lists) and \
+            any(lists[f].is_set for f in accounts if f in lists):
         report.error(
             path,
             f"cannot set serviceAccounts with namespaces or principals, found at rule {rule_index}",
@@ -200,27 +214,24 @@ def _check_source(source: Obj, path: Path, rule_index: int, report: Report) -> b
     if not any(values.maybe_set for values in lists.values()):
         report.error(path, f"`from.source` must not be empty, found at rule {rule_index}")
     for field in ("ipBlocks", "notIpBlocks", "remoteIpBlocks", "notRemoteIpBlocks"):
-        for issue in validate_ips(lists[field]):
-            _report_issue(report, (*path, field), issue)
-
-    for field, check in _SOURCE_VALUE_CHECKS:
-        _check_values(report, path, field, lists[field], check)
-    return any(lists[field].maybe_set for field in _TCP_SOURCE_FIELDS)
+        if field in lists:
+            for issue in validate_ips(lists[field]):
+                _report_issue(report, (*path, field), issue)
+    _check_values(report, path, lists, _SOURCE_VALUE_CHECKS)
+    return any(lists[field].maybe_set for field in _TCP_SOURCE_FIELDS if field in lists)
 
 
 def _check_operation(operation: Obj, path: Path, rule_index: int, report: Report) -> bool:
     """Checks of one ``to[].operation``; returns whether it restricts ports."""
-    lists = {field: string_list(operation, field) for field in _OPERATION_FIELDS}
+    lists = _lists(operation, _OPERATION_FIELDS)
     if not any(values.maybe_set for values in lists.values()):
         report.error(path, f"`to.operation` must not be empty, found at rule {rule_index}")
     for field in ("ports", "notPorts"):
-        for issue in validate_ports(lists[field]):
-            _report_issue(report, (*path, field), issue)
-    for field in _OPERATION_FIELDS:
-        _check_values(report, path, field, lists[field], check_empty)
-    for field in ("paths", "notPaths"):
-        _check_values(report, path, field, lists[field], check_path_templates)
-    return lists["ports"].maybe_set or lists["notPorts"].maybe_set
+        if field in lists:
+            for issue in validate_ports(lists[field]):
+                _report_issue(report, (*path, field), issue)
+    _check_values(report, path, lists, _OPERATION_VALUE_CHECKS)
+    return any(lists[field].maybe_set for field in ("ports", "notPorts") if field in lists)
 
 
 def _check_condition(condition: Obj | None, path: Path, report: Report) -> None:
@@ -266,7 +277,7 @@ def _check_rule(rule: Obj, index: int, action: MaybeStr, report: Report) -> None
         if holder is None:
             report.error(holder_path, f"`from` must not be nil, found at rule {index}")
             continue
-        if not isinstance(holder, Mapping):
+        if not isinstance(holder, dict):
             from_exists = tcp_in_from = True  # wrongly typed: never let it cause a problem
             continue
         source = message(holder, "source")
@@ -275,7 +286,7 @@ def _check_rule(rule: Obj, index: int, action: MaybeStr, report: Report) -> None
             report.error(where, f"`from.source` must not be nil, found at rule {index}")
             continue
         from_exists = True
-        if not isinstance(source, Mapping):
+        if not isinstance(source, dict):
             tcp_in_from = True
             continue
         if _check_source(source, (*holder_path, "source"), index, report):
@@ -285,7 +296,7 @@ def _check_rule(rule: Obj, index: int, action: MaybeStr, report: Report) -> None
         if holder is None:
             report.error(holder_path, f"`to` must not be nil, found at rule {index}")
             continue
-        if not isinstance(holder, Mapping):
+        if not isinstance(holder, dict):
             to_exists = tcp_in_to = True
             continue
         operation = message(holder, "operation")
@@ -294,13 +305,13 @@ def _check_rule(rule: Obj, index: int, action: MaybeStr, report: Report) -> None
             report.error(where, f"`to.operation` must not be nil, found at rule {index}")
             continue
         to_exists = True
-        if not isinstance(operation, Mapping):
+        if not isinstance(operation, dict):
             tcp_in_to = True
             continue
         if _check_operation(operation, (*holder_path, "operation"), index, report):
             tcp_in_to = True
     for when_index, condition in message_list(rule, "when"):
-        if condition is BAD or (condition is not None and not isinstance(condition, Mapping)):
+        if condition is BAD or (condition is not None and not isinstance(condition, dict)):
             continue
         _check_condition(condition, (*rule_path, "when", when_index), report)
     http_only = (from_exists and not to_exists and not tcp_in_from) or (to_exists and not tcp_in_to)
@@ -313,11 +324,11 @@ def check_authorization_policy(spec: Obj, report: Report) -> None:
     action = action_of(spec)
     rule_list = message_list(spec, "rules")
     rules_unset = not rule_list.maybe_set
-    rules = [(index, rule) for index, rule in rule_list if isinstance(rule, Mapping)]
+    rules = [(index, rule) for index, rule in rule_list if isinstance(rule, dict)]
     if action == "CUSTOM":
         _check_custom(spec, rules, rules_unset, report)
     provider = message(spec, "provider")
-    if isinstance(provider, Mapping) and isinstance(action, str) and action != "CUSTOM":
+    if isinstance(provider, dict) and isinstance(action, str) and action != "CUSTOM":
         report.error(
             ("spec", "provider"), f"`provider` must not be with non CUSTOM action, found {action}"
         )
@@ -327,5 +338,5 @@ def check_authorization_policy(spec: Obj, report: Report) -> None:
     for index, rule in rule_list:
         if rule is None:
             report.error(("spec", "rules", index), f"`rule` must not be nil, found at rule {index}")
-        elif isinstance(rule, Mapping):
+        elif isinstance(rule, dict):
             _check_rule(rule, index, action, report)

@@ -3,8 +3,6 @@ and the webhook's check of top-level fields."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from istiolint.admission.fields import (
     MaybeStr,
     Obj,
@@ -31,7 +29,7 @@ PARENTS = "internal.istio.io/parents"
 def object_identity(obj: Obj) -> tuple[str, str]:
     """``(namespace, name)`` from ``metadata``; unset or wrongly typed parts are ``""``."""
     metadata = obj.get("metadata")
-    if not isinstance(metadata, Mapping):
+    if not isinstance(metadata, dict):
         return "", ""
     namespace, name = metadata.get("namespace"), metadata.get("name")
     return (
@@ -48,10 +46,10 @@ def check_metadata(obj: Obj, kind: str, action: MaybeStr | None, report: Report)
     True when it reported an error.
     """
     metadata = obj.get("metadata")
-    if not isinstance(metadata, Mapping):
+    if not isinstance(metadata, dict):
         return False
     annotations = metadata.get("annotations")
-    if not isinstance(annotations, Mapping):
+    if not isinstance(annotations, dict):
         return False
     present: dict[str, object] = {}
     for raw_key, value in annotations.items():
@@ -101,9 +99,9 @@ def check_metadata(obj: Obj, kind: str, action: MaybeStr | None, report: Report)
 def check_one_of_selector(spec: Obj, report: Report) -> None:
     """``selector``, ``targetRef`` and a non-empty ``targetRefs`` are mutually exclusive."""
     chosen = 0
-    if isinstance(message(spec, "selector"), Mapping):
+    if isinstance(message(spec, "selector"), dict):
         chosen += 1
-    if isinstance(message(spec, "targetRef"), Mapping):
+    if isinstance(message(spec, "targetRef"), dict):
         chosen += 1
     if message_list(spec, "targetRefs").is_set:
         chosen += 1
@@ -113,7 +111,7 @@ def check_one_of_selector(spec: Obj, report: Report) -> None:
 
 def check_workload_selector(spec: Obj, report: Report) -> None:
     selector = message(spec, "selector")
-    if not isinstance(selector, Mapping):
+    if not isinstance(selector, dict):
         return
     labels = string_map(selector, "matchLabels")
     if labels is not None and labels.bad:
@@ -174,10 +172,10 @@ def check_target_ref(ref: Obj, path: Path, report: Report) -> None:
 
 def check_target_refs(spec: Obj, report: Report) -> None:
     ref = message(spec, "targetRef")
-    if isinstance(ref, Mapping):
+    if isinstance(ref, dict):
         check_target_ref(ref, ("spec", "targetRef"), report)
     for index, element in message_list(spec, "targetRefs"):
-        if isinstance(element, Mapping):
+        if isinstance(element, dict):
             check_target_ref(element, ("spec", "targetRefs", index), report)
 
 

@@ -50,7 +50,7 @@ def message(node: Obj, key: str) -> MaybeObj:
     value = node.get(key)
     if value is None:
         return None
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         return value
     return BAD
 
@@ -162,7 +162,7 @@ def message_list(node: Obj, key: str) -> ObjList:
     for index, element in enumerate(value):
         if element is None:
             items.append((index, None))
-        elif isinstance(element, Mapping):
+        elif isinstance(element, dict):
             items.append((index, element))
         else:
             items.append((index, BAD))
@@ -188,7 +188,7 @@ def string_map(node: Obj, key: str) -> StrMap | None:
     value = node.get(key)
     if value is None:
         return None
-    if not isinstance(value, Mapping):
+    if not isinstance(value, dict):
         return StrMap(bad=True)
     entries: list[tuple[str, str | None]] = []
     for raw_key, raw_value in value.items():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 
 from istiolint.admission.common import check_workload_selector
 from istiolint.admission.fields import Obj, key_text, message, string_map
@@ -34,7 +33,7 @@ def _selector_is_empty(spec: Obj) -> bool:
     selector = message(spec, "selector")
     if selector is None:
         return True
-    if not isinstance(selector, Mapping):
+    if not isinstance(selector, dict):
         return False  # wrongly typed: do not let it cause a problem
     labels = string_map(selector, "matchLabels")
     if labels is None:
@@ -44,7 +43,7 @@ def _selector_is_empty(spec: Obj) -> bool:
 
 def check_peer_authentication(spec: Obj, report: Report) -> None:
     port_level = spec.get("portLevelMtls")
-    if isinstance(port_level, Mapping):
+    if isinstance(port_level, dict):
         if _selector_is_empty(spec) and len(port_level) != 0:
             report.error(
                 ("spec", "portLevelMtls"),

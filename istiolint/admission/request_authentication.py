@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 
 from istiolint.admission.common import check_selection
 from istiolint.admission.fields import Obj, message_list, string, string_list
@@ -65,7 +64,7 @@ def _check_jwt_rule(rule: Obj, path: Path, report: Report) -> None:
     for index, location in message_list(rule, "fromHeaders"):
         if location is None:
             report.error((*path, "fromHeaders", index), "location header name must be non-null")
-        elif isinstance(location, Mapping) and string(location, "name") == "":
+        elif isinstance(location, dict) and string(location, "name") == "":
             where: Path = (*path, "fromHeaders", index)
             if "name" in location:
                 where = (*where, "name")
@@ -84,7 +83,7 @@ def _check_jwt_rule(rule: Obj, path: Path, report: Report) -> None:
         if pair is None:
             report.error(pair_path, "outputClaimToHeaders must not be null")
             continue
-        if not isinstance(pair, Mapping):
+        if not isinstance(pair, dict):
             continue
         claim, header = string(pair, "claim"), string(pair, "header")
         if claim == "" or header == "":
@@ -111,7 +110,7 @@ def _warn_private_keys(rule: Obj, path: Path, report: Report) -> None:
 def check_request_authentication(spec: Obj, report: Report) -> None:
     check_selection(spec, report)
     for index, rule in message_list(spec, "jwtRules"):
-        if isinstance(rule, Mapping):
+        if isinstance(rule, dict):
             rule_path: Path = ("spec", "jwtRules", index)
             _check_jwt_rule(rule, rule_path, report)
             _warn_private_keys(rule, rule_path, report)
