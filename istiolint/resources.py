@@ -67,17 +67,17 @@ class Resource:
     @property
     def spec(self) -> Mapping[str, Any]:
         spec = self.obj.get("spec")
-        return spec if isinstance(spec, Mapping) else {}
+        return spec if isinstance(spec, dict) else {}
 
     @property
     def metadata(self) -> Mapping[str, Any]:
         metadata = self.obj.get("metadata")
-        return metadata if isinstance(metadata, Mapping) else {}
+        return metadata if isinstance(metadata, dict) else {}
 
     @property
     def annotations(self) -> Mapping[str, Any]:
         annotations = self.metadata.get("annotations")
-        return annotations if isinstance(annotations, Mapping) else {}
+        return annotations if isinstance(annotations, dict) else {}
 
     def position(self, pointer: str = "") -> Position:
         """Where ``pointer`` is in this object's document (see :meth:`location`)."""
@@ -105,7 +105,7 @@ def extract_resources(source: SourceFile) -> Iterator[Resource]:
 
 
 def _objects(source: SourceFile, document: Document, data: Any, base: str) -> Iterator[Resource]:
-    if not isinstance(data, Mapping):
+    if not isinstance(data, dict):
         return
     api_version, kind = data.get("apiVersion"), data.get("kind")
     if isinstance(kind, str) and kind.endswith("List") and isinstance(api_version, str) and \
@@ -123,7 +123,7 @@ def _objects(source: SourceFile, document: Document, data: Any, base: str) -> It
         _problem(source, document, base, f"the object has no {' or '.join(missing)}")
         return
     metadata = data.get("metadata")
-    if not isinstance(metadata, Mapping):
+    if not isinstance(metadata, dict):
         _problem(source, document, base if metadata is None else join_pointer(base, "metadata"),
                  "the object has no metadata" if metadata is None else "metadata must be a map")
         return

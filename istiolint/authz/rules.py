@@ -122,7 +122,7 @@ def _values(entry: Mapping[str, Any], key: str) -> list[str]:
 def _match_entry(entry: Any, fields: Mapping[str, tuple[FieldMatcher, str]], attrs: Attributes,
                  where: str, outcome: RuleOutcome) -> str | None:
     """None when the source/operation matches, else why not."""
-    if not isinstance(entry, Mapping):
+    if not isinstance(entry, dict):
         return f"{where} is malformed"
     for name, (matcher, _) in fields.items():
         for key, positive in ((name, True), (_not(name), False)):
@@ -148,7 +148,7 @@ def _match_list(entries: Any, key: str, inner: str, fields: Mapping[str, tuple[F
         return None
     reasons = []
     for index, item in enumerate(entries):
-        entry = item.get(inner) if isinstance(item, Mapping) else None
+        entry = item.get(inner) if isinstance(item, dict) else None
         why = _match_entry(entry, fields, attrs, f"{key}[{index}].{inner}", outcome)
         if why is None:
             return None
@@ -159,7 +159,7 @@ def _match_list(entries: Any, key: str, inner: str, fields: Mapping[str, tuple[F
 def claim_values(identity: Identity, path: Sequence[str]) -> list[str] | None:
     value: Any = identity.claims
     for step in path:
-        if not isinstance(value, Mapping) or step not in value:
+        if not isinstance(value, dict) or step not in value:
             return None
         value = value[step]
     if isinstance(value, str) and len(path) == 1 and path[0] in identity.space_delimited:
@@ -243,7 +243,7 @@ def _match_conditions(conditions: Any, attrs: Attributes, outcome: RuleOutcome) 
     if not isinstance(conditions, list):
         return None
     for index, condition in enumerate(conditions):
-        if not isinstance(condition, Mapping) or not isinstance(condition.get("key"), str):
+        if not isinstance(condition, dict) or not isinstance(condition.get("key"), str):
             outcome.skipped = True
             return f"when[{index}] is malformed: the rule is skipped at runtime"
         key = condition["key"]
@@ -274,13 +274,13 @@ def uses_http_only_fields(rule: Mapping[str, Any]) -> list[str]:
     for key, inner in (("from", "source"), ("to", "operation")):
         entries = rule.get(key)
         for index, item in enumerate(entries if isinstance(entries, list) else []):
-            entry = item.get(inner) if isinstance(item, Mapping) else None
-            if isinstance(entry, Mapping):
+            entry = item.get(inner) if isinstance(item, dict) else None
+            if isinstance(entry, dict):
                 used += [f"{key}[{index}].{inner}.{name}" for name in entry
                          if name in HTTP_ONLY_FIELDS and entry[name]]
     conditions = rule.get("when")
     for index, condition in enumerate(conditions if isinstance(conditions, list) else []):
-        if isinstance(condition, Mapping) and str(condition.get("key", "")).startswith(
+        if isinstance(condition, dict) and str(condition.get("key", "")).startswith(
                 HTTP_ONLY_KEY_PREFIXES):
             used.append(f"when[{index}] {condition['key']}")
     return used
@@ -288,7 +288,7 @@ def uses_http_only_fields(rule: Mapping[str, Any]) -> list[str]:
 
 def match_rule(rule: Any, attrs: Attributes, action: str) -> RuleOutcome:
     outcome = RuleOutcome(False)
-    if not isinstance(rule, Mapping):
+    if not isinstance(rule, dict):
         outcome.skipped, outcome.why = True, "the rule is malformed"
         return outcome
     if attrs.tcp and action == "ALLOW":

@@ -242,7 +242,7 @@ class CelValidator:
         cel_value: celtypes.Value | None = None
         whole_key: str | None = None
         for entry in rules:
-            rule = entry.get("rule") if isinstance(entry, Mapping) else None
+            rule = entry.get("rule") if isinstance(entry, dict) else None
             if not isinstance(rule, str) or self._is_transition(rule):
                 continue
             message = entry.get("message")
@@ -290,7 +290,7 @@ class CelValidator:
         if self._url_only[rule] and isinstance(value, str):
             return _url_outcome(value)
         fields = self._observed[rule]
-        if fields is None or not isinstance(value, Mapping):
+        if fields is None or not isinstance(value, dict):
             return None
         return repr([(name, _presence(value, name) if presence else value.get(name, _ABSENT))
                      for name, presence in fields])

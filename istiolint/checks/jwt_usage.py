@@ -177,26 +177,26 @@ def _no_token_effect(action: str, field: str) -> str:
 
 
 def _rule_requires_token(rule: Any) -> bool:
-    if not isinstance(rule, Mapping):
+    if not isinstance(rule, dict):
         return True
     froms = rule.get("from")
     if isinstance(froms, list) and froms and all(
-            isinstance(f, Mapping) and isinstance(f.get("source"), Mapping)
+            isinstance(f, dict) and isinstance(f.get("source"), Mapping)
             and f["source"].get("requestPrincipals") for f in froms):
         return True
     conditions = rule.get("when")
     return isinstance(conditions, list) and any(
-        isinstance(c, Mapping) and str(c.get("key", "")).startswith(REQUEST_AUTH_KEYS)
+        isinstance(c, dict) and str(c.get("key", "")).startswith(REQUEST_AUTH_KEYS)
         and c.get("values") for c in conditions)
 
 
 def _denies_missing_token(policy: AuthorizationPolicy) -> bool:
     for rule in policy.rules or ():
-        if not isinstance(rule, Mapping):
+        if not isinstance(rule, dict):
             continue
         froms = rule.get("from")
         if isinstance(froms, list) and any(
-                isinstance(f, Mapping) and isinstance(f.get("source"), Mapping)
+                isinstance(f, dict) and isinstance(f.get("source"), Mapping)
                 and "*" in (f["source"].get("notRequestPrincipals") or []) for f in froms):
             return True
     return False

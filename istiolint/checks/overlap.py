@@ -60,8 +60,8 @@ def _entries(rule: Mapping[str, Any], side: str, inner: str) -> list[Mapping[str
     items = rule.get(side)
     if not isinstance(items, list) or not items:
         return None
-    found = [item.get(inner) for item in items if isinstance(item, Mapping)]
-    return [f for f in found if isinstance(f, Mapping)] if len(found) == len(items) else []
+    found = [item.get(inner) for item in items if isinstance(item, dict)]
+    return [f for f in found if isinstance(f, dict)] if len(found) == len(items) else []
 
 
 def _values(entry: Mapping[str, Any], field: str) -> list[str] | None:
@@ -99,7 +99,7 @@ def rule_within(specific: Mapping[str, Any], general: Mapping[str, Any]) -> bool
     if isinstance(wide_when, list) and wide_when:
         narrow_when = specific.get("when")
         if not isinstance(narrow_when, list) or not all(
-                isinstance(c, Mapping) and c in narrow_when for c in wide_when):
+                isinstance(c, dict) and c in narrow_when for c in wide_when):
             return False
     return True
 
@@ -185,7 +185,7 @@ def _shared_operation(first: Mapping[str, Any], second: Mapping[str, Any]
 
 def _rules(policies: Sequence[AuthorizationPolicy], action: str) -> list[RuleRef]:
     return [RuleRef(p, i, r) for p in policies if p.action == action and not p.dry_run
-            for i, r in enumerate(p.rules or ()) if isinstance(r, Mapping)]
+            for i, r in enumerate(p.rules or ()) if isinstance(r, dict)]
 
 
 class _Run:

@@ -142,7 +142,7 @@ def _describe(resource: Resource, error: jsonschema.ValidationError) -> Iterator
     kind, instance = str(error.validator), error.instance
     expected: Any = error.validator_value
     schema: Any = error.schema
-    if kind == "additionalProperties" and isinstance(instance, Mapping):
+    if kind == "additionalProperties" and isinstance(instance, dict):
         known = schema.get("properties", {})
         for key in instance:
             if key not in known:
@@ -153,7 +153,7 @@ def _describe(resource: Resource, error: jsonschema.ValidationError) -> Iterator
         yield Detection(WRONG_TYPE, resource, pointer, {
             "field": field, "expected": _expected(expected),
             "actual": TYPE_WORDS[schema_type(instance)]})
-    elif kind == "required" and isinstance(instance, Mapping):
+    elif kind == "required" and isinstance(instance, dict):
         for name in expected:
             if name not in instance:
                 yield Detection(MISSING_FIELD, resource, pointer, {
@@ -192,7 +192,7 @@ def _duplicate_list_entries(resource: Resource, schema: Mapping[str, Any], value
         for index, item in enumerate(value):
             child = join_pointer(pointer, index)
             if list_type in ("set", "map"):
-                identity = (repr(item) if list_type == "set" or not isinstance(item, Mapping)
+                identity = (repr(item) if list_type == "set" or not isinstance(item, dict)
                             else repr([item.get(k) for k in keys]))
                 if identity in seen:
                     what = _quote(item) if list_type == "set" else ", ".join(
@@ -200,15 +200,15 @@ def _duplicate_list_entries(resource: Resource, schema: Mapping[str, Any], value
                     yield Detection(INVALID_VALUE, resource, child, {
                         "field": pointer_to_dotted(child), "problem": f"duplicate value ({what})"})
                 seen.add(identity)
-            if isinstance(items, Mapping):
+            if isinstance(items, dict):
                 yield from _duplicate_list_entries(resource, items, item, child, memo)
-    elif isinstance(value, Mapping):
+    elif isinstance(value, dict):
         properties = schema.get("properties")
         extra = schema.get("additionalProperties")
         for key, item in value.items():
-            sub = properties.get(key) if isinstance(properties, Mapping) else None
-            sub = sub if isinstance(sub, Mapping) else extra
-            if isinstance(sub, Mapping):
+            sub = properties.get(key) if isinstance(properties, dict) else None
+            sub = sub if isinstance(sub, dict) else extra
+            if isinstance(sub, dict):
                 yield from _duplicate_list_entries(resource, sub, item, join_pointer(pointer, key),
                                                    memo)
 
@@ -231,7 +231,7 @@ def _constraint_problem(kind: str, expected: Any, instance: Any, fallback: str) 
     }
     if kind in problems:
         return problems[kind]
-    if kind == "oneOf" and isinstance(instance, Mapping):
+    if kind == "oneOf" and isinstance(instance, dict):
         fields = sorted({name for branch in expected for name in _required_in(branch)})
         present = [name for name in fields if name in instance]
         if len(present) > 1:
@@ -240,7 +240,7 @@ def _constraint_problem(kind: str, expected: Any, instance: Any, fallback: str) 
 
 
 def _required_in(schema: Any) -> Iterator[str]:
-    if isinstance(schema, Mapping):
+    if isinstance(schema, dict):
         yield from schema.get("required", ())
         for key in ("not", "anyOf", "oneOf", "allOf"):
             value = schema.get(key)
@@ -266,7 +266,7 @@ def _metadata_problems(resource: Resource) -> Iterator[Detection]:
         entries = metadata.get(section)
         if entries is None:
             continue
-        if not isinstance(entries, Mapping):
+        if not isinstance(entries, dict):
             yield Detection(INVALID_METADATA, resource, f"/metadata/{section}", {
                 "problem": f"{section} must be a map of strings"})
             continue

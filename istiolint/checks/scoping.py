@@ -233,10 +233,10 @@ def _matches_nothing(facts: _Facts, policy: Policy) -> Iterator[Detection]:
 def _source_namespaces(policy: AuthorizationPolicy) -> Iterator[tuple[str, str, str]]:
     """(pointer, field, value) of every source.namespaces and notNamespaces value."""
     for i, rule in enumerate(policy.rules or ()):
-        froms = rule.get("from") if isinstance(rule, Mapping) else None
+        froms = rule.get("from") if isinstance(rule, dict) else None
         for j, item in enumerate(froms if isinstance(froms, list) else []):
-            source = item.get("source") if isinstance(item, Mapping) else None
-            if not isinstance(source, Mapping):
+            source = item.get("source") if isinstance(item, dict) else None
+            if not isinstance(source, dict):
                 continue
             for name in ("namespaces", "notNamespaces"):
                 values = source.get(name)
@@ -333,7 +333,7 @@ def _root_selector_peer_authentications(model: MeshModel) -> Iterator[Detection]
 
 def _describe_refs(refs: Sequence[Any]) -> str:
     described = [f"{ref.get('kind', '?')} {ref.get('name', '?')}"
-                 for ref in refs if isinstance(ref, Mapping)]
+                 for ref in refs if isinstance(ref, dict)]
     return ", ".join(described) or "its targets"
 
 
@@ -363,7 +363,7 @@ def _scope(policy: AuthorizationPolicy, root: str) -> str:
 
 
 def _is_empty_rule(rule: Any) -> bool:
-    return isinstance(rule, Mapping) and set(rule) <= set(RULE_KEYS) \
+    return isinstance(rule, dict) and set(rule) <= set(RULE_KEYS) \
         and not any(rule.get(key) for key in RULE_KEYS)
 
 

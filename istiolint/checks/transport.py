@@ -95,7 +95,7 @@ class TransportCheck:
 
     def _tcp(self, model: MeshModel, policy: AuthorizationPolicy,
              targets: tuple[Target, ...]) -> Iterator[Detection]:
-        if not any(isinstance(r, Mapping) and uses_http_only_fields(r)
+        if not any(isinstance(r, dict) and uses_http_only_fields(r)
                    for r in policy.rules or ()):
             return
         tcp_ports = sorted({(t.describe(), p) for t in targets for p in _ports(t)
@@ -103,7 +103,7 @@ class TransportCheck:
         if not tcp_ports:
             return
         for i, rule in enumerate(policy.rules or ()):
-            if not isinstance(rule, Mapping):
+            if not isinstance(rule, dict):
                 continue
             http_only = uses_http_only_fields(rule)
             ports = _rule_ports(rule)
@@ -125,8 +125,8 @@ def _rule_ports(rule: Mapping[str, Any]) -> set[str] | None:
         return None
     ports: set[str] = set()
     for item in operations:
-        operation = item.get("operation") if isinstance(item, Mapping) else None
-        values = operation.get("ports") if isinstance(operation, Mapping) else None
+        operation = item.get("operation") if isinstance(item, dict) else None
+        values = operation.get("ports") if isinstance(operation, dict) else None
         if not isinstance(values, list) or not values:
             return None
         ports |= {str(v) for v in values}

@@ -12,7 +12,7 @@ DEFAULT_NAMESPACE = "default"
 
 
 def _map(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
+    return value if isinstance(value, dict) else {}
 
 
 def listed(value: Any) -> list[Any]:
@@ -132,7 +132,7 @@ def workload_from(resource: Resource) -> Workload | None:
         ContainerPort(port["containerPort"], _text(port.get("name")))
         for container in listed(pod_spec.get("containers"))
         for port in listed(_map(container).get("ports"))
-        if isinstance(port, Mapping) and isinstance(port.get("containerPort"), int)
+        if isinstance(port, dict) and isinstance(port.get("containerPort"), int)
     )
     account = pod_spec.get("serviceAccountName") or pod_spec.get("serviceAccount") or "default"
     return Workload(namespace_of(resource), resource.ref.name, resource.kind,
@@ -150,7 +150,7 @@ def service_from(resource: Resource) -> Service | None:
     spec = resource.spec
     ports = []
     for port in listed(spec.get("ports")):
-        if not isinstance(port, Mapping) or not isinstance(port.get("port"), int):
+        if not isinstance(port, dict) or not isinstance(port.get("port"), int):
             continue
         target = port.get("targetPort")
         ports.append(ServicePort(

@@ -19,7 +19,7 @@ MTLS_MODES = ("UNSET", "DISABLE", "PERMISSIVE", "STRICT")
 def _selector(spec: Mapping[str, Any]) -> Mapping[str, str] | None:
     """The selector's labels; None (or an empty map) selects every workload in scope."""
     selector = spec.get("selector")
-    if not isinstance(selector, Mapping):
+    if not isinstance(selector, dict):
         return None
     return string_map(selector.get("matchLabels"))
 
@@ -91,13 +91,13 @@ def rule_entries(policy: AuthorizationPolicy) -> Iterator[RuleEntry]:
 
 def _rule_entries(rules: Sequence[Any] | None) -> Iterator[RuleEntry]:
     for i, rule in enumerate(rules or ()):
-        if not isinstance(rule, Mapping):
+        if not isinstance(rule, dict):
             continue
         for side, inner in (("from", "source"), ("to", "operation")):
             entries = rule.get(side)
             for j, item in enumerate(entries if isinstance(entries, list) else []):
-                fields = item.get(inner) if isinstance(item, Mapping) else None
-                if isinstance(fields, Mapping):
+                fields = item.get(inner) if isinstance(item, dict) else None
+                if isinstance(fields, dict):
                     yield RuleEntry(i, side, fields, f"/spec/rules/{i}/{side}/{j}/{inner}")
 
 
@@ -113,9 +113,9 @@ class Condition:
 
 def rule_conditions(policy: AuthorizationPolicy) -> Iterator[Condition]:
     for i, rule in enumerate(policy.rules or ()):
-        conditions = rule.get("when") if isinstance(rule, Mapping) else None
+        conditions = rule.get("when") if isinstance(rule, dict) else None
         for c, condition in enumerate(conditions if isinstance(conditions, list) else []):
-            if isinstance(condition, Mapping) and isinstance(condition.get("key"), str):
+            if isinstance(condition, dict) and isinstance(condition.get("key"), str):
                 yield Condition(i, condition["key"], condition, f"/spec/rules/{i}/when/{c}")
 
 
@@ -141,7 +141,7 @@ def authorization_policy(resource: Resource) -> AuthorizationPolicy:
     rules = rules if isinstance(rules, list) and rules else None
     return AuthorizationPolicy(
         **_base(resource), action=str(action), rules=rules,
-        provider=str(provider.get("name")) if isinstance(provider, Mapping) else None,
+        provider=str(provider.get("name")) if isinstance(provider, dict) else None,
         dry_run=dry_run and action in ("ALLOW", "DENY"), entries=tuple(_rule_entries(rules)))
 
 
@@ -153,7 +153,7 @@ def request_authentication(resource: Resource) -> RequestAuthentication:
     rules = []
     raw_rules = resource.spec.get("jwtRules")
     for index, rule in enumerate(raw_rules if isinstance(raw_rules, list) else []):
-        if not isinstance(rule, Mapping):
+        if not isinstance(rule, dict):
             continue
         jwks_uri = rule.get("jwksUri") or rule.get("jwks_uri")
         rules.append(JwtRule(
@@ -164,7 +164,7 @@ def request_authentication(resource: Resource) -> RequestAuthentication:
 
 
 def _mode(value: Any) -> str:
-    mode = value.get("mode") if isinstance(value, Mapping) else None
+    mode = value.get("mode") if isinstance(value, dict) else None
     return mode if mode in MTLS_MODES else "UNSET"
 
 
@@ -172,7 +172,7 @@ def peer_authentication(resource: Resource) -> PeerAuthentication:
     spec = resource.spec
     ports: dict[int, str] = {}
     port_level = spec.get("portLevelMtls")
-    for port, setting in (port_level.items() if isinstance(port_level, Mapping) else ()):
+    for port, setting in (port_level.items() if isinstance(port_level, dict) else ()):
         if str(port).isdigit():
             ports[int(port)] = _mode(setting)
     return PeerAuthentication(**_base(resource), mode=_mode(spec.get("mtls")), port_modes=ports)
