@@ -21,6 +21,7 @@ import importlib.util
 import json
 import os
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -51,6 +52,7 @@ _BLOCK_HEADER = re.compile(r"[|>][-+]?[ \r]*(?:#|\n|\Z)")
 _TOKEN_BOUNDARY = frozenset(" \n[{,:-")
 _SIGNED_FRACTION = re.compile(r"[-+]\.[0-9]")
 MAX_NUMBER_LENGTH = 1000
+_per_thread = threading.local()
 
 
 class _Declined(Exception):
@@ -155,14 +157,24 @@ def _decoded(documents: list[str]) -> list[Any]:
     for scalar in _NUMBER_LIKE.findall("\n".join(pieces)):
         if _typed_differently(scalar):
             raise _Declined
-    counter = _KeyCounter()
-    decoder = json.JSONDecoder(object_hook=counter, parse_int=_integer, parse_float=_float,
-                               parse_constant=_declined)
+    counter, decoder = _decoder()
+    counter.keys = 0
     values = [value for value in map(decoder.decode, documents) if value is not None]
     # rapidyaml keeps a repeated key and json keeps its last value: count them to notice
     if counter.keys != emitted.count('": '):
         raise _Declined
     return values
+
+
+def _decoder() -> tuple[_KeyCounter, json.JSONDecoder]:
+    """A decoder with its key counter, one per thread (building one compiles its scanner)."""
+    made: tuple[_KeyCounter, json.JSONDecoder] | None = getattr(_per_thread, "decoder", None)
+    if made is None:
+        counter = _KeyCounter()
+        made = _per_thread.decoder = (counter, json.JSONDecoder(
+            object_hook=counter, parse_int=_integer, parse_float=_float,
+            parse_constant=_declined))
+    return made
 
 
 @functools.lru_cache(maxsize=4096)  # manifests repeat their numbers: ports, "500m", "0.1"

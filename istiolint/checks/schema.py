@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
@@ -271,13 +272,14 @@ def _metadata_problems(resource: Resource) -> Iterator[Detection]:
                 "problem": f"{section} must be a map of strings"})
             continue
         for key, value in entries.items():
-            pointer = join_pointer("", "metadata", section, key)
             problem = _key_problem(key) or _value_problem(section, value)
             if problem:
-                yield Detection(INVALID_METADATA, resource, pointer, {
-                    "problem": f"{section[:-1]} {_quote(key)}: {problem}"})
+                yield Detection(INVALID_METADATA, resource,
+                                join_pointer("", "metadata", section, key), {
+                                    "problem": f"{section[:-1]} {_quote(key)}: {problem}"})
 
 
+@functools.lru_cache(maxsize=4096)  # trees repeat their label and annotation keys
 def _key_problem(key: str) -> str | None:
     prefix, _, name = key.rpartition("/")
     if prefix and (len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix)):
