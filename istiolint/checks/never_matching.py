@@ -101,13 +101,12 @@ class NeverMatchingCheck:
             for k, value in enumerate(values):
                 if not isinstance(value, str):
                     continue
-                pointer = join_pointer(base, field, k)
                 if field in _WILDCARD_FIELDS and _interior_star(value) and "{" not in value:
-                    yield Detection(LITERAL_WILDCARD, resource, pointer, {
+                    yield Detection(LITERAL_WILDCARD, resource, join_pointer(base, field, k), {
                         "field": field, "value": value, "effect": effect})
                     continue
                 code, problem_of = _FIELDS.get(field, (None, None))
                 problem = problem_of(value) if problem_of else None
                 if code and problem:
-                    yield Detection(code, resource, pointer, {
+                    yield Detection(code, resource, join_pointer(base, field, k), {
                         "field": field, "problem": problem, "effect": effect})

@@ -39,13 +39,18 @@ def _not_strict(model: MeshModel, targets: tuple[Target, ...], weak_modes: tuple
     return found
 
 
+# each identity field and its negation (principals, notPrincipals, ...), as (negative, name)
+_IDENTITY_NAMES = tuple((negative, name) for field in IDENTITY_FIELDS for negative, name in (
+    (False, field), (True, "not" + field[0].upper() + field[1:])))
+
+
 def _identity_uses(policy: AuthorizationPolicy) -> Iterator[tuple[str, str, bool]]:
     """(pointer, field, negative) of every identity condition of the policy."""
     for entry in rule_entries(policy):
         if entry.side != "from":
             continue
-        for field in IDENTITY_FIELDS:
-            for negative, name in ((False, field), (True, "not" + field[0].upper() + field[1:])):
+        for negative, name in _IDENTITY_NAMES:
+            if name in entry.fields:
                 for k, _ in string_values(entry.fields, name)[:1]:
                     yield join_pointer(entry.pointer, name, k), name, negative
     for condition in rule_conditions(policy):
