@@ -40,17 +40,16 @@ _BOOL, _NULL, _INT, _FLOAT = (_TAG + t for t in ("bool", "null", "int", "float")
 _TEXT_TAGS = {_TAG + t for t in ("str", "timestamp", "value")}
 _CANONICAL_INT = re.compile(r"0|-?[1-9][0-9]*")
 _CANONICAL_FLOAT = re.compile(r"-?(?:0|[1-9][0-9]*)\.[0-9]+")
-# the words YAML 1.1 reads as booleans or null (all of them, tested against PyYAML's resolver),
-# and text that may be a number
+# the words YAML 1.1 reads as booleans or null (all of them, tested against PyYAML's resolver)
 _TYPED_WORDS = ("yes", "Yes", "YES", "no", "No", "NO", "true", "True", "TRUE", "false", "False",
                 "FALSE", "on", "On", "ON", "off", "Off", "OFF", "~", "null", "Null", "NULL")
-_NUMBER_LIKE = re.compile(r"^[-+.0-9][-+.0-9a-zA-Z_:]*$", re.MULTILINE)
 # indicators that start a token: a tag, an anchor, an alias, a complex key, a block scalar
 _INDICATORS = re.compile(r"[!&*?|>]")
 # a block scalar's header without an explicit indentation
 _BLOCK_HEADER = re.compile(r"[|>][-+]?[ \r]*(?:#|\n|\Z)")
 _TOKEN_BOUNDARY = frozenset(" \n[{,:-")
-_SIGNED_FRACTION = re.compile(r"[-+]\.[0-9]")
+# [-+]\.[0-9], written to start with its literal dot, which the regex engine finds fast
+_SIGNED_FRACTION = re.compile(r"\.(?<=[-+]\.)[0-9]")
 MAX_NUMBER_LENGTH = 1000
 _per_thread = threading.local()
 
@@ -149,13 +148,11 @@ def _decoded(documents: list[str]) -> list[Any]:
         raise _Declined
     if " #" in emitted:  # rapidyaml reads "{a: b # c" as "b # c": a comment in a flow mapping
         raise _Declined
-    # every quoted piece of the JSON (and the text between them) is a candidate scalar: one
-    # that YAML 1.1 types differently from its JSON was plain in the YAML (or is a key)
-    pieces = set(emitted.split('"'))
-    if not pieces.isdisjoint(_WORDS_TYPED_DIFFERENTLY):
-        raise _Declined
-    for scalar in _NUMBER_LIKE.findall("\n".join(pieces)):
-        if _typed_differently(scalar):
+    # a string of the JSON (a key or a value) that YAML 1.1 types differently from its text
+    # may have been plain in the YAML: only such strings are looked at (a match may also start
+    # at an escaped quote inside a string, which can only decline more)
+    for scalar in set(_SUSPECT_STRING.findall(emitted)):
+        if scalar in _WORDS_TYPED_DIFFERENTLY or _typed_differently(scalar):
             raise _Declined
     counter, decoder = _decoder()
     counter.keys = 0
@@ -222,6 +219,10 @@ def _declined(text: str) -> Any:
 
 
 _WORDS_TYPED_DIFFERENTLY = frozenset(filter(_typed_differently, _TYPED_WORDS))
+# a JSON string whose text is one of those words or looks like a number
+_SUSPECT_STRING = re.compile('"(' + "|".join(
+    [*map(re.escape, sorted(_WORDS_TYPED_DIFFERENTLY, key=len, reverse=True)),
+     "[-+.0-9][-+.0-9a-zA-Z_:]*"]) + ')"')
 
 
 @functools.cache

@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -91,6 +92,7 @@ def test_a_plain_manifest_is_read_as_libyaml_reads_it() -> None:
     "a:\tb\n",                               # tab
     "a: yes\n", "a: No\n", "a: ON\n", "a: ~\n", "a: Null\n", "a: True\n",  # YAML 1.1 words
     "yes: a\n", "~: a\n",                    # as keys
+    "a: [x, yes]\n", "a: {k: 0x1F}\n", "a: [1:30]\n",  # in flow collections
     "a: 0755\n", "a: 0x1F\n", "a: 1_000\n", "a: 12:30\n", "a: +12\n", "a: 0b11\n",
     "a: .inf\n", "a: -.5\n", "a: 1.5e3\n", "a: 1.5e+3\n", "1.50: a\n", "-0: a\n",
     "a: " + "1" * 1001 + "\n",               # too long to convert
@@ -108,6 +110,13 @@ def test_a_plain_manifest_is_read_as_libyaml_reads_it() -> None:
 ])
 def test_what_the_fast_reader_declines(text: str) -> None:
     assert fast_values(text) is None
+
+
+@pytest.mark.parametrize("text", ["-.5", "a: +.5e3", "x.5", "-5.5", "-.", "+.x", "1-.9", ".-5",
+                                  "+", "a\n-.0"])
+def test_a_signed_fraction_is_found_wherever_it_is(text: str) -> None:
+    assert bool(fast_reader._SIGNED_FRACTION.search(text)) == \
+        bool(re.search(r"[-+]\.[0-9]", text))
 
 
 @pytest.mark.parametrize("text", ["apiVersion: v1\nkind: 1\n", "apiVersion: 2\nkind: X\n",
