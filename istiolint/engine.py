@@ -50,6 +50,8 @@ if TYPE_CHECKING:  # Helm output and kustomize builds are read only when there a
 LIST_KIND_SUFFIX = "List"
 PARALLEL_MIN_FILES = 400
 MAX_AUTO_JOBS = 4
+# fewer files are read with libyaml alone: importing rapidyaml costs what it saves on ~40
+FAST_READER_MIN_FILES = 40
 
 
 def _may_be_helm_output(stdin: bytes) -> bool:
@@ -620,9 +622,11 @@ class Linter:
     def _process_files(self, files: Sequence[str], local_checks: Sequence[LoadedCheck],
                        tree: Tree) -> list[FileResult]:
         if self.reuse is None:
+            fast = len(files) >= FAST_READER_MIN_FILES
+
             def process(path: str) -> FileResult:
                 return self._checked(read_source(path, self.shown(path), self.wants,
-                                                 tree), local_checks)
+                                                 tree, fast=fast), local_checks)
 
             jobs = self.jobs_for(files)
             self._prepare(local_checks, jobs)
@@ -669,10 +673,13 @@ class Linter:
         tree.prefetch(unread.values())
         contents.update((key, tree.read_bytes(path)) for key, path in unread.items())
 
-        def process(key: tuple[str, str]) -> FileResult:
-            return self._checked(parse_source(contents[key], key[0], self.wants), local_checks)
-
         pending = list(todo)
+        fast = len(pending) >= FAST_READER_MIN_FILES
+
+        def process(key: tuple[str, str]) -> FileResult:
+            return self._checked(parse_source(contents[key], key[0], self.wants, fast=fast),
+                                 local_checks)
+
         self._prepare(local_checks, self.jobs_for(pending))
         memory.update(zip(pending, run_split(process, pending, self.jobs_for(pending),
                                              progress=self._progress_of(len(pending))),

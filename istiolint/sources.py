@@ -178,16 +178,19 @@ def _kustomize_patch_files(kustomization: Path, tree: Tree) -> list[Path]:
 
 
 def read_source(path: str | Path, shown_as: str, wants: WantsDocument,
-                tree: Tree | None = None) -> SourceFile:
+                tree: Tree | None = None, *, fast: bool = True) -> SourceFile:
     try:
         raw = (tree or FileSystemTree()).read_bytes(path)
     except OSError as exc:
         return _unreadable(shown_as, exc.strerror or str(exc))
-    return parse_source(raw, shown_as, wants)
+    return parse_source(raw, shown_as, wants, fast=fast)
 
 
 def parse_source(raw: bytes, shown_as: str, wants: WantsDocument, *,
-                 origins: DocumentOrigins | None = None) -> SourceFile:
+                 origins: DocumentOrigins | None = None, fast: bool = True) -> SourceFile:
+    """The source of a file's bytes. ``fast``: the fast reader may read it (see
+    :mod:`istiolint.fast_reader`; importing rapidyaml costs what reading some 40 files with
+    it saves)."""
     text, problem = decode(raw)
     if text is None:
         source = SourceFile(shown_as)
@@ -195,7 +198,7 @@ def parse_source(raw: bytes, shown_as: str, wants: WantsDocument, *,
                                                       {"reason": "unreadable"}))
         return source
     # origins (Helm's) read where each document starts in its node tree
-    parsed = parse_stream(text, wants, keep_nodes=origins is not None)
+    parsed = parse_stream(text, wants, keep_nodes=origins is not None or not fast)
     documents = parsed.documents if origins is None else origins(text, parsed.documents)
     directives, malformed = scan_directives(text)
     return SourceFile(shown_as, documents, parsed.problems, parsed.total_documents,

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from istiolint import documents, fast_reader
+from istiolint import documents, engine, fast_reader
 from istiolint.documents import fast_values, parse_stream
 from istiolint.entry import main
 
@@ -189,6 +189,8 @@ def test_a_run_reports_the_same_with_and_without_the_fast_reader(
         capsys: pytest.CaptureFixture[str]) -> None:
     shutil.copytree(REPO / tree, tmp_path / "tree")
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(engine, "FAST_READER_MIN_FILES", 0)  # these trees are smaller
+    read_fast = _counting_fast_reads(monkeypatch)
     outputs = []
     for available in (True, False):
         monkeypatch.setattr(fast_reader, "AVAILABLE", available)
@@ -196,3 +198,33 @@ def test_a_run_reports_the_same_with_and_without_the_fast_reader(
         outputs.append((code, json.loads(capsys.readouterr().out)))
     assert outputs[0] == outputs[1]
     assert outputs[0][1]["findings"]  # the trees hold findings, at positions
+    assert read_fast[0] > 0
+
+
+def _counting_fast_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many streams the fast reader read (rather than declined)."""
+    count = [0]
+    read_values = fast_reader.read_values
+
+    def counted(text: str, max_nodes: int) -> list[object] | None:
+        values = read_values(text, max_nodes)
+        count[0] += values is not None
+        return values
+
+    monkeypatch.setattr(fast_reader, "read_values", counted)
+    return count
+
+
+def test_a_run_of_a_few_files_leaves_rapidyaml_alone(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    for index in range(engine.FAST_READER_MIN_FILES + 1):
+        (tree / f"policy-{index}.yaml").write_text(
+            POLICY.replace("name: readers", f"name: readers-{index}"), encoding="utf-8")
+    read_fast = _counting_fast_reads(monkeypatch)
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", "tree/policy-0.yaml", "tree/policy-1.yaml", "--no-cache"]) in (0, 1)
+    assert read_fast[0] == 0
+    assert main(["check", "tree", "--no-cache"]) in (0, 1)
+    assert read_fast[0] == engine.FAST_READER_MIN_FILES + 1

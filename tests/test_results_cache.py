@@ -9,6 +9,7 @@ import pickle
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,9 +36,10 @@ def _parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     parsed: list[str] = []
     original = engine.parse_source
 
-    def counting(raw: bytes, shown: str, wants: engine.WantsDocument) -> engine.SourceFile:
+    def counting(raw: bytes, shown: str, wants: engine.WantsDocument,
+                 **options: Any) -> engine.SourceFile:
         parsed.append(shown)
-        return original(raw, shown, wants)
+        return original(raw, shown, wants, **options)
 
     monkeypatch.setattr(engine, "parse_source", counting)
     monkeypatch.setattr(engine, "read_source", lambda *a, **k: pytest.fail("read_source"))
