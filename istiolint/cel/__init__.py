@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from istiolint.cel.values import child_schema, key_text, type_matches
+from istiolint.cel.values import child_schema, key_text, value_types
 from istiolint.golang.errors import GoError
 from istiolint.golang.urls import CEL_STRICT_COLONS, parse_request_uri
 from istiolint.schemas import subtree_has
@@ -46,12 +46,24 @@ _URL_OF_SELF = re.compile(r"\burl\(\s*self\s*\)")
 _ABSENT = object()
 
 
+class _Rule:
+    """One rule of a schema node, read once: its text, its message, and what it observes."""
+
+    __slots__ = ("fields", "message", "text", "url_only")
+
+    def __init__(self, text: str, message: str) -> None:
+        self.text = text
+        self.message = message
+        self.fields = observed_fields(text)
+        self.url_only = observes_only_url(text)
+
+
 class _Plan:
     """A schema node with rules at or below it: its rules, and the children that have some."""
 
-    __slots__ = ("below_keys", "extra", "items", "named", "rules", "schema")
+    __slots__ = ("below_keys", "extra", "items", "named", "rules", "schema", "types")
 
-    def __init__(self, schema: Mapping[str, Any], rules: list[Any] | None,
+    def __init__(self, schema: Mapping[str, Any], rules: tuple[_Rule, ...] | None,
                  named: dict[str, _Plan | None], extra: _Plan | None,
                  items: _Plan | None) -> None:
         self.schema = schema
@@ -60,6 +72,7 @@ class _Plan:
         self.extra = extra  # additionalProperties, for the keys not named
         self.items = items
         self.below_keys = extra is not None or any(p is not None for p in named.values())
+        self.types = value_types(schema)
 
 
 @dataclass(frozen=True)
@@ -133,9 +146,6 @@ class CelValidator:
                  outcomes: Mapping[tuple[str, str], bool | str] | None = None) -> None:
         self._parsed = parsed
         self._runtime: Runtime | None = None
-        self._observed: dict[str, tuple[tuple[str, bool], ...] | None] = {}
-        self._url_only: dict[str, bool] = {}
-        self._transitions: dict[str, bool] = {}
         # id(schema node) -> whether rules hang below it, and where; schemas outlive the
         # validator
         self._subtree_has_rules: dict[int, bool] = {}
@@ -202,7 +212,7 @@ class CelValidator:
                      if isinstance(sub, dict)} if isinstance(properties, dict) else {}
             extra = child_schema(schema, "additionalProperties")
             items = child_schema(schema, "items")
-            plan = _Plan(schema, rules if isinstance(rules, list) and rules else None, named,
+            plan = _Plan(schema, self._rules(rules) if isinstance(rules, list) else None, named,
                          self._plan(extra) if extra is not None else None,
                          self._plan(items) if items is not None else None)
         self._plans[id(schema)] = (schema, plan)  # holding the node keeps its id its own
@@ -212,11 +222,12 @@ class CelValidator:
               reported: set[str]) -> None:
         """At every node with rules whose value is present and of the schema's type, evaluate
         them; then go down ``properties`` (or ``additionalProperties``) and ``items``."""
-        schema = plan.schema
-        if value is None or not type_matches(schema, value):
+        types = plan.types
+        if value is None or (types is not None and (
+                not isinstance(value, types[0]) or (types[1] and isinstance(value, bool)))):
             return
         if plan.rules is not None:
-            self._check(schema, value, pointer, plan.rules, found, reported)
+            self._check(plan.schema, value, pointer, plan.rules, found, reported)
         if isinstance(value, dict):
             if not plan.below_keys:
                 return
@@ -235,19 +246,15 @@ class CelValidator:
         schema: Mapping[str, Any],
         value: Any,
         pointer: str,
-        rules: list[Any],
+        rules: tuple[_Rule, ...],
         found: list[CelViolation],
         reported: set[str],
     ) -> None:
         cel_value: celtypes.Value | None = None
         whole_key: str | None = None
         for entry in rules:
-            rule = entry.get("rule") if isinstance(entry, dict) else None
-            if not isinstance(rule, str) or self._is_transition(rule):
-                continue
-            message = entry.get("message")
-            message = message.strip() if isinstance(message, str) else ""
-            value_key = self._value_key(rule, value)
+            rule = entry.text
+            value_key = _value_key(entry, value)
             if value_key is None:
                 whole_key = whole_key or repr(value)
                 value_key = whole_key
@@ -272,25 +279,32 @@ class CelValidator:
             if outcome is True:
                 continue
             if outcome is False:
-                text = message or f"failed rule: {rule.strip()}"
+                text = entry.message or f"failed rule: {rule.strip()}"
             else:
-                text = f"{message or rule.strip()}: {outcome}"
+                text = f"{entry.message or rule.strip()}: {outcome}"
             found.append(CelViolation(pointer, text, rule))
 
-    def _is_transition(self, rule: str) -> bool:
-        known = self._transitions.get(rule)
-        if known is None:
-            known = self._transitions[rule] = _is_transition_rule(rule)
-        return known
+    def _rules(self, entries: list[Any]) -> tuple[_Rule, ...] | None:
+        """The rules of a node that run on create (transition rules, and entries without a
+        rule, are left out); None when none does."""
+        rules = []
+        for entry in entries:
+            rule = entry.get("rule") if isinstance(entry, dict) else None
+            if not isinstance(rule, str) or _is_transition_rule(rule):
+                continue
+            message = entry.get("message")
+            rules.append(_Rule(rule, message.strip() if isinstance(message, str) else ""))
+        return tuple(rules) or None
 
-    def _value_key(self, rule: str, value: Any) -> str | None:
-        if rule not in self._observed:
-            self._observed[rule] = observed_fields(rule)
-            self._url_only[rule] = observes_only_url(rule)
-        if self._url_only[rule] and isinstance(value, str):
-            return _url_outcome(value)
-        fields = self._observed[rule]
-        if fields is None or not isinstance(value, dict):
-            return None
-        return repr([(name, _presence(value, name) if presence else value.get(name, _ABSENT))
-                     for name, presence in fields])
+
+def _value_key(rule: _Rule, value: Any) -> str | None:
+    """What the rule can observe of the value, as text (None: all of it)."""
+    if rule.url_only and isinstance(value, str):
+        return _url_outcome(value)
+    fields = rule.fields
+    if fields is None or not isinstance(value, dict):
+        return None
+    return repr([(name, _presence(value, name) if presence else value.get(name, _ABSENT))
+                 for name, presence in fields])
+
+

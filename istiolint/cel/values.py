@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["child_schema", "key_text", "pruned", "type_matches"]
+__all__ = ["child_schema", "key_text", "pruned", "type_matches", "value_types"]
 
 Schema = Mapping[str, Any]
 
@@ -52,6 +52,22 @@ def type_matches(schema: Schema, value: object) -> bool:
     if expected == "boolean":
         return isinstance(value, bool)
     return True
+
+
+_TYPES: dict[object, tuple[type, ...]] = {
+    "object": (dict,), "array": (list,), "string": (str,), "integer": (int,),
+    "number": (int, float), "boolean": (bool,)}
+
+
+def value_types(schema: Schema) -> tuple[tuple[type, ...], bool] | None:
+    """:func:`type_matches` worked out once per schema node: the Python types a value may have,
+    and whether a bool is refused among them; None when any value matches."""
+    if schema.get("x-kubernetes-int-or-string"):
+        return (int, str), True
+    types = _TYPES.get(schema.get("type"))
+    if types is None:
+        return None
+    return types, types != (bool,)
 
 
 def pruned(schema: Schema | None, value: object) -> bool:
