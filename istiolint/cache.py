@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from pathlib import Path
 
 from istiolint import __version__
@@ -35,7 +34,7 @@ def cache_dir() -> Path | None:
 def write_atomically(target: Path, data: bytes) -> None:
     """Write ``target`` through a temporary file and a rename, so that concurrent runs never
     see half a file and the last one wins; raises OSError, and then leaves nothing behind."""
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    handle, temporary = _new_temporary(target)
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
@@ -44,3 +43,19 @@ def write_atomically(target: Path, data: bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
+
+
+def _new_temporary(target: Path) -> tuple[int, str]:
+    """A new file beside ``target``, only ours (what tempfile.mkstemp does, without importing
+    tempfile, shutil and random on the pre-commit hook's path)."""
+    for _ in range(_TEMPORARY_ATTEMPTS):
+        name = os.path.join(target.parent, f".{target.name}.{os.urandom(6).hex()}")
+        try:
+            return os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY, 0o600), name
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no unused temporary name beside {target}")
+
+
+_TEMPORARY_ATTEMPTS = 100
+_O_BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
