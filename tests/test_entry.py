@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from istiolint import check_command, cli, entry
 from istiolint.check_command import CheckOptions
+
+REPO = Path(__file__).resolve().parents[1]
 
 QUICK = [
     ["check"],
@@ -152,3 +157,42 @@ def test_check_options_cover_every_cli_flag() -> None:
     assert flags - {"--help", "-h"} == known
     assert set(check_command.CheckOptions.__dataclass_fields__) == \
         {param.name for param in check.params} | {"paths"} - {"help"}
+
+
+def _leaving(tmp_path: Path, body: str) -> subprocess.CompletedProcess[str]:
+    script = tmp_path / "script.py"
+    script.write_text("import atexit, sys, threading, time\nfrom istiolint.entry import leave\n"
+                      + body, encoding="utf-8")
+    return subprocess.run([sys.executable, str(script), str(tmp_path)], capture_output=True,
+                          text=True, check=False, timeout=60)
+
+
+def test_leaving_runs_the_exit_handlers_and_flushes_the_output(tmp_path: Path) -> None:
+    done = _leaving(tmp_path, (
+        "atexit.register(lambda: open(sys.argv[1] + '/handled', 'w').close())\n"
+        "sys.stdout.write('buffered, no newline')\n"
+        "sys.stderr.write('and on stderr')\n"
+        "leave(3)\n"
+        "print('never')\n"))
+    assert (done.returncode, done.stdout, done.stderr) == (3, "buffered, no newline",
+                                                           "and on stderr")
+    assert (tmp_path / "handled").exists()
+
+
+def test_leaving_waits_for_a_thread_that_is_still_running(tmp_path: Path) -> None:
+    done = _leaving(tmp_path, (
+        "def late():\n"
+        "    time.sleep(0.3)\n"
+        "    print('the thread finished', flush=True)\n"
+        "threading.Thread(target=late).start()\n"
+        "leave(1)\n"))
+    assert (done.returncode, done.stdout) == (1, "the thread finished\n")
+
+
+def test_the_program_leaves_with_its_exit_code(tmp_path: Path) -> None:
+    policy = REPO / "rules" / "SC003-invalid-value" / "bad.yaml"
+    done = subprocess.run([sys.executable, "-m", "istiolint", "check", str(policy),
+                           "--no-cache", "-f", "json"], capture_output=True, text=True,
+                          check=False, timeout=120)
+    assert done.returncode == 1
+    assert json.loads(done.stdout)["findings"]

@@ -58,9 +58,9 @@ def test_validating_policies_does_not_build_the_parser(tmp_path: Path) -> None:
     script = (
         "import sys\n"
         "from celpy.celparser import CELParser\n"
-        "from istiolint.entry import run\n"
+        "from istiolint.entry import main\n"
         "sys.argv = ['istiolint', 'check', sys.argv[1], '--no-cache', '--no-git']\n"
-        "try:\n    run()\nexcept SystemExit:\n    pass\n"
+        "main()\n"
         "print(type(CELParser.CEL_PARSER).__name__)\n")
     done = subprocess.run([sys.executable, "-c", script, str(manifest)], capture_output=True,
                           text=True, check=False)

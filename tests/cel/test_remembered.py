@@ -45,12 +45,9 @@ spec:
 
 SCRIPT = """
 import sys
-from istiolint.entry import run
+from istiolint.entry import main
 sys.argv = ['istiolint', 'check', sys.argv[1], '--no-git']
-try:
-    run()
-except SystemExit:
-    pass
+main()
 print('cel-python imported' if 'celpy' in sys.modules else 'cel-python not imported')
 """
 
