@@ -306,5 +306,3 @@ def _value_key(rule: _Rule, value: Any) -> str | None:
         return None
     return repr([(name, _presence(value, name) if presence else value.get(name, _ABSENT))
                  for name, presence in fields])
-
-
