@@ -8,6 +8,7 @@ Nothing is ever written anywhere else.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 from pathlib import Path
 
@@ -29,6 +30,25 @@ def cache_dir() -> Path | None:
     except OSError:
         return None
     return directory
+
+
+def read_memo(directory: Path, name: str, key: object) -> object | None:
+    """The value of the memo ``name`` when it was stored under ``key`` (a list of JSON values);
+    None when it is missing, damaged, or stored under another key."""
+    try:
+        with open(directory / name, encoding="utf-8") as stream:
+            stored = json.load(stream)
+    except (OSError, ValueError):  # missing, half-written by an older version, or edited
+        return None
+    return stored.get("value") if isinstance(stored, dict) and stored.get("key") == key \
+        else None
+
+
+def write_memo(directory: Path, name: str, key: object, value: object) -> None:
+    """Keep ``value`` (JSON) under ``key``; a memo that cannot be written is simply not kept."""
+    with contextlib.suppress(OSError, TypeError, ValueError):
+        write_atomically(directory / name,
+                         json.dumps({"key": key, "value": value}).encode("utf-8"))
 
 
 def write_atomically(target: Path, data: bytes) -> None:

@@ -13,20 +13,17 @@ entry points with importlib.metadata every time, and keeps nothing.
 
 from __future__ import annotations
 
-import contextlib
 import importlib
-import json
 import os
 import re
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, NamedTuple
 
-from istiolint.cache import cache_dir, write_atomically
+from istiolint.cache import cache_dir, read_memo, write_memo
 
 CACHE_FILE = "entry-points.json"
-FORMAT = 1
+FORMAT = 2
 ENTRY_POINTS_FILE = "entry_points.txt"
 METADATA_DIRECTORIES = (".dist-info", ".egg-info")
 # what importlib.metadata accepts as an entry point's value: "module:attr.attr [extras]"
@@ -55,7 +52,8 @@ def entry_points_of(group: str) -> list[PluginEntry]:
     if directory is None:
         return _listed(group)
     key = _path_key()
-    files = _read(directory, key)
+    stored = read_memo(directory, CACHE_FILE, key)
+    files = stored if isinstance(stored, dict) else None
     declared = files.get(group) if files is not None else None
     if isinstance(declared, list):
         found = _declared(declared, group)
@@ -63,7 +61,7 @@ def entry_points_of(group: str) -> list[PluginEntry]:
             return found
     found, declaring = _scan(group)
     if files is None or group not in files or declared != declaring:
-        _write(directory, key, {**(files or {}), group: declaring})
+        write_memo(directory, CACHE_FILE, key, {**(files or {}), group: declaring})
     return found
 
 
@@ -180,18 +178,3 @@ def _path_key() -> list[object]:
         except (OSError, ValueError):
             stamps.append([entry, None])
     return stamps
-
-
-def _read(directory: Path, key: list[object]) -> dict[str, object] | None:
-    try:
-        with open(directory / CACHE_FILE, encoding="utf-8") as stream:
-            stored = json.load(stream)
-        return dict(stored["groups"]) if stored["key"] == key else None
-    except Exception:  # missing, half-written by an older version, or edited: read it again
-        return None
-
-
-def _write(directory: Path, key: list[object], groups: dict[str, object]) -> None:
-    with contextlib.suppress(OSError, TypeError, ValueError):
-        write_atomically(directory / CACHE_FILE,
-                         json.dumps({"key": key, "groups": groups}).encode("utf-8"))

@@ -8,23 +8,21 @@ included, so a third-party package registers its rules exactly as istiolint does
 
 from __future__ import annotations
 
-import contextlib
 import enum
 import functools
 import hashlib
 import importlib
-import json
 import os
 import string
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeGuard, runtime_checkable
 
 import yaml
 
-from istiolint.cache import cache_dir, write_atomically
+from istiolint.cache import cache_dir, read_memo, write_memo
 from istiolint.data import data_dir
 from istiolint.errors import UsageError
 from istiolint.plugins import entry_points_of
@@ -122,22 +120,16 @@ def _rule_data(directory: Path, files: Sequence[Path]) -> list[Any]:
     stamps = _stamps(files) if cache is not None else None
     if cache is None or stamps is None:
         return [_read_yaml(path) for path in files]
-    memo = cache / f"rule-docs-{hashlib.sha256(str(directory).encode()).hexdigest()[:16]}.json"
-    try:
-        with open(memo, encoding="utf-8") as stream:
-            stored = json.load(stream)
-        if isinstance(stored, dict) and stored.get("stamps") == stamps and \
-                _usable(stored.get("data"), len(files)):
-            return list(stored["data"])
-    except (OSError, ValueError):  # missing, half-written by an older version, or edited
-        pass
+    memo = f"rule-docs-{hashlib.sha256(str(directory).encode()).hexdigest()[:16]}.json"
+    stored = read_memo(cache, memo, stamps)
+    if _usable(stored, len(files)):
+        return stored
     data = [_read_yaml(path) for path in files]
-    with contextlib.suppress(OSError, TypeError, ValueError):
-        write_atomically(memo, json.dumps({"stamps": stamps, "data": data}).encode("utf-8"))
+    write_memo(cache, memo, stamps, data)
     return data
 
 
-def _usable(data: object, count: int) -> bool:
+def _usable(data: object, count: int) -> TypeGuard[list[Any]]:
     """Whether remembered data is rule documentation (a tampered cache file is a miss)."""
     return isinstance(data, list) and len(data) == count and all(
         isinstance(doc, dict) and all(isinstance(doc.get(key), str) for key in _REQUIRED_DOC_KEYS)

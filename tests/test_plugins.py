@@ -54,7 +54,7 @@ def test_a_second_run_reads_no_metadata(cache: Path, scans: list[str]) -> None:
     entry_points_of(REPORTERS)
     assert scans == [CHECKS, REPORTERS]
     stored = json.loads((cache / __version__ / CACHE_FILE).read_text(encoding="utf-8"))
-    assert set(stored["groups"]) == {CHECKS, REPORTERS}
+    assert set(stored["value"]) == {CHECKS, REPORTERS}
 
 
 def test_installing_into_a_path_entry_reads_the_metadata_again(
@@ -110,7 +110,7 @@ def test_another_sys_path_reads_the_metadata_again(
     assert scans == [CHECKS, CHECKS]
 
 
-@pytest.mark.parametrize("content", [b"", b"{", b"[]", b'{"key": 1}', b'{"key": [], "groups": 3}',
+@pytest.mark.parametrize("content", [b"", b"{", b"[]", b'{"key": 1}', b'{"key": [], "value": 3}',
                                      b"\xff\xfe\x00binary"])
 def test_a_damaged_cache_file_is_read_again_and_replaced(
         cache: Path, scans: list[str], content: bytes) -> None:
@@ -119,7 +119,7 @@ def test_a_damaged_cache_file_is_read_again_and_replaced(
     target.write_bytes(content)
     assert [tuple(entry) for entry in entry_points_of(CHECKS)] == _metadata(CHECKS)
     assert scans == [CHECKS, CHECKS]
-    assert json.loads(target.read_text(encoding="utf-8"))["groups"][CHECKS]
+    assert json.loads(target.read_text(encoding="utf-8"))["value"][CHECKS]
 
 
 def test_without_a_cache_the_metadata_is_read_every_time(
@@ -208,7 +208,7 @@ def test_a_tampered_cache_names_only_installed_metadata(
     entry_points_of(CHECKS)
     target = cache / __version__ / CACHE_FILE
     stored = json.loads(target.read_text(encoding="utf-8"))
-    stored["groups"][CHECKS] = [named.format(outside=outside, site=site)
+    stored["value"][CHECKS] = [named.format(outside=outside, site=site)
                                 if isinstance(named, str) else named]
     target.write_text(json.dumps(stored), encoding="utf-8")
     found = entry_points_of(CHECKS)

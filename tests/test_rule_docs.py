@@ -58,7 +58,7 @@ def test_a_second_process_reads_the_docs_from_the_cache(
     assert len(parsed) == 3
     assert _load(docs) == first
     assert len(parsed) == 3
-    assert json.loads(_memo(tmp_path).read_text(encoding="utf-8"))["data"][0]["code"] == \
+    assert json.loads(_memo(tmp_path).read_text(encoding="utf-8"))["value"][0]["code"] == \
         first[0].code
 
 
@@ -93,7 +93,7 @@ def test_a_tampered_memo_is_a_miss(docs: Path, parsed: list[Path], tmp_path: Pat
     first = _load(docs)
     memo = _memo(tmp_path)
     stored = json.loads(memo.read_text(encoding="utf-8"))
-    stored["data"][0]["summary"] = 7
+    stored["value"][0]["summary"] = 7
     memo.write_text(json.dumps(stored), encoding="utf-8")
     assert _load(docs) == first
     assert len(parsed) == 6
